@@ -1,0 +1,84 @@
+"""Paper claims checked by numbers: the Claim record, the CSV format, and fitting helpers."""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .checkpoint import atomic_write
+
+COLUMNS = ("claim", "expected", "measured", "passed")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One row of claims.csv. `claim` starts with the paper-claim id, e.g. 'C1 SignGD linear rate'."""
+    claim: str
+    expected: str
+    measured: str
+    passed: bool
+
+
+def fmt(x: float) -> str:
+    """Compact number for the measured column (not used in any path)."""
+    return "nan" if x is None or not np.isfinite(x) else f"{x:.4g}"
+
+
+def write_claims(claims: Sequence[Claim], path: str | Path) -> None:
+    """Write a study's claims.csv (columns claim, expected, measured, passed) atomically."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(COLUMNS)
+            for c in claims:
+                writer.writerow((c.claim, c.expected, c.measured, str(bool(c.passed))))
+    atomic_write(path, write)
+
+
+def read_claims(path: str | Path) -> list[dict]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def concat_claims(study_files: dict[str, str | Path], path: str | Path) -> None:
+    """results/claims.csv: every study's rows with a leading `study` column."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(("study",) + COLUMNS)
+            for study, f in study_files.items():
+                for row in read_claims(f):
+                    writer.writerow([study] + [row[c] for c in COLUMNS])
+    atomic_write(path, write)
+
+
+def linear_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Least-squares y = a + b x over finite points; returns (slope b, intercept a, R^2)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    if len(x) < 3:
+        return float("nan"), float("nan"), float("nan")
+    slope, intercept = np.polyfit(x, y, 1)
+    residual = y - (intercept + slope * x)
+    total = np.sum((y - y.mean()) ** 2)
+    r2 = 1.0 - np.sum(residual ** 2) / total if total > 0 else float("nan")
+    return float(slope), float(intercept), float(r2)
+
+
+def loglog_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Slope and R^2 of log10 y against log10 x (positive points only)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    keep = (x > 0) & (y > 0)
+    slope, _, r2 = linear_fit(np.log10(x[keep]), np.log10(y[keep]))
+    return slope, r2
+
+
+def first_step_reaching(steps: np.ndarray, values: np.ndarray, threshold: float, above: bool = True) -> float:
+    """First logged step where values >= threshold (or <= if above=False); nan if never."""
+    hit = values >= threshold if above else values <= threshold
+    idx = np.flatnonzero(hit)
+    return float(steps[idx[0]]) if len(idx) else float("nan")

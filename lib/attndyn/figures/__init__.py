@@ -1,0 +1,1 @@
+"""Shared plotting helpers (mean with a band over seeds, PNG + PDF output)."""

@@ -1,0 +1,91 @@
+"""Per-cell and per-experiment xarray datasets: dims, CF attributes, provenance, atomic netCDF I/O."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import xarray as xr
+
+from .checkpoint import atomic_write
+from .errors import DataError
+
+
+@dataclass(frozen=True)
+class Var:
+    """How a logged metric is stored: extra dims after (seed, step), CF long_name and units."""
+    long_name: str
+    units: str = "1"
+    dims: tuple[str, ...] = ()
+
+
+def cell_dataset(result: "TrainResult", variables: dict[str, Var], seeds: Sequence[int],
+                 coords: dict, attrs: dict) -> xr.Dataset:
+    """Turn a TrainResult (G, R, ...) into a Dataset with dims (seed, step, ...) and scalar sweep coords."""
+    data_vars = {}
+    for name, values in result.metrics.items():
+        spec = variables.get(name)
+        if spec is None:
+            raise KeyError(f"metric {name!r} has no Var entry in the study's variable table")
+        array = np.moveaxis(values, 1, 0)                            # (R, G, ...)
+        data_vars[name] = (("seed", "step") + spec.dims, array,
+                           {"long_name": spec.long_name, "units": spec.units})
+    data_vars["diverged"] = (("seed",), result.diverged.astype(bool),
+                             {"long_name": "run produced a non-finite loss (later values are NaN)"})
+    data_vars["diverged_step"] = (("seed",), result.diverged_step.astype(np.int64),
+                                  {"long_name": "first step with a non-finite loss (-1 if none)",
+                                   "units": "step"})
+    data_vars["final_step"] = ((), int(result.grid[-1]), {"long_name": "last step of this run", "units": "step"})
+    ds = xr.Dataset(data_vars, coords={"seed": list(seeds), "step": result.grid})
+    ds["step"].attrs.update(long_name="optimizer step", units="step")
+    ds["seed"].attrs.update(long_name="seed (data and initialization)")
+    ds = ds.assign_coords({axis: value for axis, value in coords.items()})
+    ds.attrs.update(attrs)
+    ds.attrs["wall_time_s"] = float(result.wall_time)
+    ds.attrs["resumed_from_step"] = int(result.resumed_from)
+    return ds
+
+
+def write_netcdf(ds: xr.Dataset, path: str | Path) -> None:
+    """Write atomically (temp file + rename)."""
+    atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4"))
+
+
+def read_netcdf(path: str | Path) -> xr.Dataset:
+    """Load a netCDF file fully into memory; a missing or corrupt file is a one-line DataError."""
+    try:
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            return ds.load()
+    except Exception as exc:  # netCDF4 raises OSError/RuntimeError/ValueError variants
+        raise DataError(f"cannot read results file {path}: {type(exc).__name__}: {exc}") from None
+
+
+def aggregate(cell_paths: Sequence[str | Path], axes: Sequence[str], attrs: dict) -> xr.Dataset:
+    """Stack per-cell datasets along the experiment's sweep axes (outer join on step)."""
+    parts, wall = [], 0.0
+    for path in cell_paths:
+        ds = read_netcdf(path)
+        wall += float(ds.attrs.get("wall_time_s", 0.0))
+        ds = ds.expand_dims(list(axes))
+        # object dtype: combining fixed-width numpy strings would truncate ('signgd' -> 'sign')
+        parts.append(ds.assign_coords({a: ds[a].values.astype(object) for a in axes if ds[a].dtype.kind in "US"}))
+    combined = xr.combine_by_coords(parts, combine_attrs="drop_conflicts", join="outer")
+    if isinstance(combined, xr.DataArray):  # pragma: no cover - defensive
+        combined = combined.to_dataset()
+    combined.attrs.update(attrs)
+    combined.attrs["wall_time_s"] = wall
+    combined.attrs["sweep_axes"] = ",".join(axes)
+    return combined
+
+
+def final(ds: xr.Dataset, name: str) -> xr.DataArray:
+    """Each run's value at its own last step (NaN for a diverged run); steps may differ across cells."""
+    return ds[name].sel(step=ds["final_step"]).drop_vars("step")
+
+
+def at(ds: xr.Dataset, name: str, step: int) -> xr.DataArray:
+    """Values at a logged step (NaN for cells that stopped earlier or never logged it)."""
+    if step not in ds.step.values:
+        raise KeyError(f"step {step} is not on the logging grid; add it to log.extra_steps")
+    return ds[name].sel(step=step)

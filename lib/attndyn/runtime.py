@@ -1,0 +1,53 @@
+"""The one device/dtype choice point, threads, and provenance facts."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import torch
+
+from . import __version__
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """`auto` -> cuda if available, else cpu (DESIGN: one device choice point)."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device: cuda was requested but torch sees no CUDA device")
+    return torch.device(name)
+
+
+def resolve_dtype(name: str = "float64") -> torch.dtype:
+    return DTYPES[name]
+
+
+def set_threads(threads: int) -> None:
+    if threads and threads > 0:
+        torch.set_num_threads(threads)
+
+
+def git_commit(repo: Path | None = None) -> str:
+    """Current git commit of the source tree (or 'unknown'); provenance only, never a cache key."""
+    repo = repo or Path(__file__).resolve().parents[2]
+    try:
+        out = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, timeout=10).stdout.strip()
+    commit = out.stdout.strip() if out.returncode == 0 else "unknown"
+    return f"{commit}-dirty" if dirty and commit != "unknown" else commit
+
+
+def provenance(device: torch.device, dtype: torch.dtype) -> dict[str, str]:
+    return {
+        "attndyn_version": __version__,
+        "git_commit": git_commit(),
+        "torch_version": torch.__version__,
+        "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
+        "dtype": str(dtype).replace("torch.", ""),
+    }

@@ -1,0 +1,107 @@
+"""Figures of the signgd study (spec Sec. 8). Each panel: mean over seeds with a +-1 std band."""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from ...figures.common import band, save, subplots
+from ...results import final as last
+from .plan import FIGURES
+
+OPT_COLORS = {"signgd": "tab:red", "adam": "tab:blue", "gd": "tab:green"}
+
+
+def _neuron_panel(ax, ds: xr.Dataset, opt: str, fig_cfg: dict, horizon: int) -> None:
+    """Query noise, key noise and query signal of one neuron of one seed (Fig. 1d / 2a-b)."""
+    run = ds.sel(optimizer=opt).isel(seed=fig_cfg["seed_index"], neuron=fig_cfg["neuron_index"])
+    run = run.sel(step=run.step <= horizon).dropna("step", subset=["query_noise"], how="all")
+    sign_at_split = np.sign(run.query_noise.sel(step=fig_cfg["split_time"], method="nearest").values)
+    t = run.step.values
+    for i, positive in enumerate(sign_at_split > 0):
+        style = ":" if positive else "-"
+        ax.plot(t, run.query_noise.isel(sample=i), style, color="tab:purple", lw=0.8,
+                label="query noise" if i == 0 else None)
+        ax.plot(t, run.key_noise.isel(sample=i), style, color="tab:orange", lw=0.8,
+                label="key noise" if i == 0 else None)
+    ax.plot(t, run.query_signal, color="black", lw=1.8, label="query signal")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set(xlabel="step t", ylabel="inner product",
+           title=f"{opt}: neuron {fig_cfg['neuron_index']}, seed {int(run.seed)}")
+    ax.legend(loc="best")
+
+
+def fig1(experiments: dict, cfg: dict, png, pdf, caption) -> None:
+    ds, f = experiments["dynamics"].sel(optimizer="signgd"), cfg["figures"]
+    run = ds.isel(seed=f["seed_index"])
+    early = run.sel(step=run.step <= f["early_horizon"])
+    fig, ax = subplots(1, 4, width=3.6)
+    for i in range(early.sizes["sample"]):
+        ax[0, 0].plot(early.step, early.key_noise.isel(neuron=f["neuron_index"], sample=i), "o-", lw=0.8, ms=2)
+        ax[0, 1].plot(early.step, early.mean_value_noise.isel(sample=i), "o-", lw=0.8, ms=2)
+    ax[0, 0].set(xlabel="step t", ylabel="key noise <w_K,s, y_i xi_i>", title=f"(a) key noise, neuron {f['neuron_index']}")
+    ax[0, 1].set(xlabel="step t", ylabel="mean value noise <vbar, y_i xi_i>", title="(b) mean value noise")
+    late = ds.sel(step=ds.step <= f["late_horizon"])
+    band(ax[0, 2], late.s11.mean("sample"), label="s11 (signal->signal)", color="tab:blue")
+    band(ax[0, 2], late.s21.mean("sample"), label="s21 (noise->signal)", color="tab:red", logy=True)
+    ax[0, 2].set(yscale="log", xlabel="step t", ylabel="softmax output (mean over samples)", title="(c) softmax outputs")
+    ax[0, 2].legend()
+    _neuron_panel(ax[0, 3], experiments["dynamics"], "signgd", f, f["late_horizon"])
+    ax[0, 3].set_title("(d) " + ax[0, 3].get_title())
+    save(fig, png, pdf, caption)
+
+
+def fig2(experiments: dict, cfg: dict, png, pdf, caption) -> None:
+    ds, f = experiments["dynamics"], cfg["figures"]
+    fig, ax = subplots(1, 3, width=3.8)
+    horizon = int(ds.step.max())
+    for k, opt in enumerate(("signgd", "adam")):
+        _neuron_panel(ax[0, k], ds, opt, f, horizon)
+        ax[0, k].set_title(f"({'ab'[k]}) " + ax[0, k].get_title())
+    for opt in ("signgd", "adam"):
+        band(ax[0, 2], ds.train_loss.sel(optimizer=opt), label=opt, color=OPT_COLORS.get(opt), logy=True)
+    ax[0, 2].set(yscale="log", xlabel="step t", ylabel="training loss", title="(c) training loss")
+    ax[0, 2].legend()
+    save(fig, png, pdf, caption)
+
+
+def fig2d(experiments: dict, cfg: dict, png, pdf, caption) -> None:
+    ds = experiments["snr"]
+    snrs = ds.snr.values
+    fig, ax = subplots(2, len(snrs), width=3.8)
+    for j, snr in enumerate(snrs):
+        for opt in ds.optimizer.values:
+            sub = ds.sel(snr=snr, optimizer=opt)
+            band(ax[0, j], sub.test_loss, label=str(opt), color=OPT_COLORS.get(str(opt)))
+            band(ax[1, j], sub.test_acc, label=str(opt), color=OPT_COLORS.get(str(opt)))
+        ax[0, j].set(xscale="log", yscale="log", xlabel="step t", ylabel="test loss", title=f"SNR = {snr:g}")
+        ax[1, j].set(xscale="log", xlabel="step t", ylabel="test accuracy", ylim=(0.4, 1.02))
+        ax[0, j].legend()
+    save(fig, png, pdf, caption)
+
+
+def fig_digits(experiments: dict, cfg: dict, png, pdf, caption) -> None:
+    ds = experiments["digits"]
+    sig = ds.sigma_p.values
+    fig, ax = subplots(1, 4, width=3.4)
+    for opt in ds.optimizer.values:
+        color = OPT_COLORS.get(str(opt))
+        for k, (var, name) in enumerate((("train_loss", "final train loss"), ("test_loss", "final test loss"),
+                                         ("test_acc", "final test accuracy"))):
+            final = last(ds, var).sel(optimizer=opt)
+            ax[0, k].errorbar(sig, final.mean("seed"), yerr=final.std("seed"), marker="o", capsize=3,
+                              color=color, label=str(opt))
+            ax[0, k].set(xlabel="noise std sigma_p", ylabel=name)
+        band(ax[0, 3], ds.test_acc.sel(optimizer=opt, sigma_p=sig.max()), label=str(opt), color=color)
+    ax[0, 0].set_yscale("log")
+    ax[0, 3].set(xscale="log", xlabel="step t", ylabel="test accuracy", title=f"sigma_p = {sig.max():g}")
+    for a in ax[0]:
+        a.legend()
+    save(fig, png, pdf, caption)
+
+
+DRAW = {"fig1_signgd_dynamics": fig1, "fig2_signgd_vs_adam": fig2, "fig2d_snr_test_loss": fig2d,
+        "fig_noisy_digits": fig_digits}
+
+
+def make_figure(name: str, experiments: dict, section: dict, png, pdf) -> None:
+    DRAW[name](experiments, section, png, pdf, FIGURES[name].caption)

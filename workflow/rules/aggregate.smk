@@ -1,0 +1,13 @@
+# Stage 3: one xarray Dataset per experiment, sweep axes as dimensions.
+rule aggregate:
+    input:
+        cells=lambda wc: PLAN.cell_paths(wc.study, wc.experiment, RESULTS),
+    output:
+        f"{RESULTS}/{{study}}/{{experiment}}.nc",
+    params:
+        code=lambda wc: code_digest(wc.study, "aggregate"),
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/aggregate.py"

@@ -1,0 +1,22 @@
+# Stage 5: each study's claims checked by numbers, then one joined table.
+rule claims:
+    input:
+        experiments=lambda wc: PLAN.experiment_paths(wc.study, RESULTS),
+    output:
+        report(f"{RESULTS}/{{study}}/claims.csv", category="{study}", caption="../report/claims.rst"),
+    params:
+        code=lambda wc: code_digest(wc.study, "claims"),
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/check_claims.py"
+
+
+rule all_claims:
+    input:
+        expand(f"{RESULTS}/{{study}}/claims.csv", study=config["studies"]),
+    output:
+        report(f"{RESULTS}/claims.csv", category="claims", caption="../report/claims.rst"),
+    script:
+        "../scripts/join_claims.py"

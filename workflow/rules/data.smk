@@ -1,0 +1,12 @@
+# Stage 1: one seeded data file per data configuration (all seeds stacked).
+rule data:
+    output:
+        f"{RESULTS}/{{study}}/data/{{dataset}}.npz",
+    params:
+        settings=lambda wc: PLAN.dataset_settings_json(wc.study, wc.dataset),
+        code=lambda wc: code_digest(wc.study, "data"),
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/make_data.py"

@@ -1,0 +1,16 @@
+# Stage 4: one job per figure (PNG + PDF), from the experiment datasets it needs.
+rule figure:
+    input:
+        experiments=lambda wc: [f"{RESULTS}/{wc.study}/{e}.nc" for e in PLAN.figure(wc.study, wc.figure).experiments],
+    output:
+        png=report(f"{RESULTS}/{{study}}/figures/{{figure}}.png", category="{study}",
+                   caption="../report/figure.rst"),
+        pdf=f"{RESULTS}/{{study}}/figures/{{figure}}.pdf",
+    params:
+        caption=lambda wc: PLAN.figure(wc.study, wc.figure).caption,
+        code=lambda wc: code_digest(wc.study, "figures"),
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/make_figure.py"
