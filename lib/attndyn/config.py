@@ -37,17 +37,17 @@ def deep_merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def _key_path(error: jsonschema.ValidationError) -> str:
-    return ".".join(str(p) for p in error.absolute_path) or "<top level>"
+def _key_path(error: jsonschema.ValidationError, prefix: str) -> str:
+    return prefix + ".".join(str(p) for p in error.absolute_path)
 
 
-def _one_line(error: jsonschema.ValidationError) -> str:
-    key = _key_path(error)
+def _one_line(error: jsonschema.ValidationError, prefix: str = "") -> str:
+    """'<dotted key>: <what is wrong>' for the most relevant schema error."""
+    key = _key_path(error, prefix).rstrip(".") or "top level"
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))
-        where = f"in {key}" if error.absolute_path else "at the top level"
-        return f"unknown key {extra[0]!r} {where}; allowed keys: {', '.join(allowed)}"
+        return f"{key}: unknown key {extra[0]!r}; allowed keys: {', '.join(allowed)}"
     if error.validator == "enum":
         return f"{key}: {error.instance!r} is not one of {error.validator_value}"
     return f"{key}: {error.message}"
@@ -62,8 +62,7 @@ def validate_schema(config: dict, schema: dict, prefix: str = "") -> None:
     validator = jsonschema.Draft202012Validator(schema)
     errors = list(validator.iter_errors(config))
     if errors:
-        message = _one_line(_best_error(errors))
-        raise ConfigError(f"config error: {prefix}{message}")
+        raise ConfigError(f"config error: {_one_line(_best_error(errors), prefix)}")
 
 
 def top_schema(study_names: list[str]) -> dict:

@@ -28,7 +28,9 @@ STUDY_STAGE_EXCLUDE = {"figures.py", "claims.py"}
 def _study_files(study: str, stage: str) -> list[Path]:
     root = PACKAGE / "studies" / study
     files = sorted(root.rglob("*.py"))
-    if stage in ("data", "train"):
+    if stage == "data":   # data generators: data*.py or a data/ package
+        return [f for f in files if f.name.startswith("data") or f.parent.name == "data"]
+    if stage == "train":
         return [f for f in files if f.name not in STUDY_STAGE_EXCLUDE]
     if stage in ("figures", "claims"):
         return [f for f in files if f.name == f"{stage}.py" or f.parent.name == stage]

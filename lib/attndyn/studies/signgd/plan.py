@@ -119,11 +119,32 @@ def check_config(section: dict) -> None:
         for key in exp.get("sweep", {}):
             if key not in allowed:
                 raise ConfigError(f"config error: {where}.sweep: unknown key {key!r}; allowed: {', '.join(sorted(allowed))}")
-        for key, values in exp.get("sweep", {}).items():
-            _check_sweep_values(f"{where}.sweep.{key}", key, values)
+        _check_points(section, exp_name, exp)
+        _check_optimizer_overrides(section, exp_name, exp)
 
 
-def _check_sweep_values(where: str, key: str, values: list) -> None:
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or (key == "snr" and v <= 0):
-            raise ConfigError(f"config error: {where}: {v!r} must be a {'positive' if key == 'snr' else 'non-negative'} number")
+def _check_optimizer_overrides(section: dict, exp_name: str, exp: dict) -> None:
+    """An experiment's per-optimizer overrides must still satisfy the optimizer schema (lr > 0, ...)."""
+    from ...config import validate_schema
+
+    defs = schema()["$defs"]
+    for name in exp["optimizers"]:
+        validate_schema(_optimizer_settings(section, exp, name), {"$defs": defs, **defs["optimizer"]},
+                        prefix=f"signgd.experiments.{exp_name}.overrides.{name}.")
+
+
+def _check_points(section: dict, exp_name: str, exp: dict) -> None:
+    """Every sweep point's resolved data block must satisfy the data schema (e.g. n >= 1)."""
+    from ...config import validate_schema
+
+    defs = schema()["$defs"]
+    data_schema = {"$defs": defs, **defs["synthetic_data" if exp["kind"] == "synthetic" else "digits_data"]}
+    sweep = exp.get("sweep", {})
+    for values in itertools.product(*sweep.values()):
+        point = dict(zip(sweep, values))
+        if "snr" in point and not (isinstance(point["snr"], (int, float)) and point["snr"] > 0):
+            raise ConfigError(f"config error: signgd.experiments.{exp_name}.sweep.snr: {point['snr']!r} must be > 0")
+        settings = _data_settings(section, exp, point)
+        data = {k: v for k, v in settings.items() if k not in ("kind", "seeds")}
+        validate_schema(data, data_schema, prefix=f"signgd.experiments.{exp_name} (point {point}) data.")
+

@@ -1,0 +1,72 @@
+"""Each optimizer's update against its formula; the registry rejects unknown names and bad steps."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from attndyn.errors import ConfigError
+from attndyn.optim import build_optimizer
+from attndyn.optim.signgd import SignGD
+
+
+def _one_step(rule: str, settings: dict, w0: torch.Tensor, grads: list[torch.Tensor]) -> torch.Tensor:
+    w = w0.clone().requires_grad_(True)
+    opt = build_optimizer(rule, [w], settings)
+    for g in grads:
+        w.grad = g.clone()
+        opt.step()
+    return w.detach()
+
+
+W0 = torch.tensor([0.5, -1.0, 2.0, 0.0], dtype=torch.float64)
+G1 = torch.tensor([0.3, -2.0, 0.0, 1e-12], dtype=torch.float64)
+G2 = torch.tensor([-0.1, 0.5, 0.2, -3.0], dtype=torch.float64)
+
+
+def test_signgd_formula_and_sign_zero():
+    w = _one_step("signgd", {"lr": 0.1}, W0, [G1])
+    assert torch.equal(w, W0 - 0.1 * torch.tensor([1.0, -1.0, 0.0, 1.0], dtype=torch.float64))
+
+
+def test_signgd_outside_pipeline_with_closure():
+    w = torch.tensor([1.0, -2.0], requires_grad=True)
+    opt = SignGD([w], lr=0.5)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w ** 2).sum()
+        loss.backward()
+        return loss
+    opt.step(closure)
+    assert torch.allclose(w.detach(), torch.tensor([0.5, -1.5]))
+
+
+def test_gd_formula():
+    assert torch.allclose(_one_step("gd", {"lr": 0.2}, W0, [G1, G2]), W0 - 0.2 * G1 - 0.2 * G2)
+
+
+def test_heavy_ball_formula():
+    beta, lr = 0.9, 0.1
+    v1 = G1
+    v2 = beta * v1 + G2
+    expected = W0 - lr * v1 - lr * v2
+    assert torch.allclose(_one_step("momentum", {"lr": lr, "beta": beta}, W0, [G1, G2]), expected)
+
+
+def test_adam_formula():
+    lr, (b1, b2), eps = 0.01, (0.9, 0.999), 1e-8
+    m = v = torch.zeros_like(W0)
+    w = W0.clone()
+    for t, g in enumerate([G1, G2], start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        w = w - lr * (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)).sqrt() + eps)
+    got = _one_step("adam", {"lr": lr, "betas": [b1, b2], "eps": eps}, W0, [G1, G2])
+    assert torch.allclose(got, w, atol=1e-15, rtol=1e-12)
+
+
+def test_unknown_optimizer_and_bad_lr():
+    with pytest.raises(ConfigError, match="unknown optimizer 'lion'"):
+        build_optimizer("lion", [W0.clone().requires_grad_(True)], {"lr": 0.1})
+    with pytest.raises(ConfigError, match="lr must be > 0"):
+        build_optimizer("gd", [W0.clone().requires_grad_(True)], {"lr": -0.1})
