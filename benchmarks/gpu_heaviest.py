@@ -38,10 +38,15 @@ def load_config(path: str, max_steps: int | None) -> dict:
     return config
 
 
+def shape(cell) -> tuple[int, int]:
+    """(samples, dimension) of a cell's training data: synthetic (n, d) or digits (n_train, noise_dim)."""
+    data = cell.settings["data"]
+    return data.get("n", data.get("n_train", 1)), data.get("d", data.get("noise_dim", 1))
+
+
 def cost(cell) -> int:
-    data, opt = cell.settings["data"], cell.settings["optimizer"]
-    return opt["steps"] * data.get("n", data.get("n_train", 1)) * data.get("d", data.get("noise_dim", 1)) \
-        * len(data["seeds"])
+    n, d = shape(cell)
+    return cell.settings["optimizer"]["steps"] * n * d * len(cell.settings["data"]["seeds"])
 
 
 def heaviest_cell(plan: Plan):
@@ -84,7 +89,7 @@ def main() -> None:
     cell = heaviest_cell(Plan(config))
     steps = cell.settings["optimizer"]["steps"]
     print(f"heaviest cell: {STUDY}/{cell.experiment}/{cell.id}, {steps} steps, "
-          f"{len(config[STUDY]['seeds'])} seeds, data {cell.settings['data'].get('n')}x{cell.settings['data'].get('d')}")
+          f"{len(config[STUDY]['seeds'])} seeds, data n x d = {shape(cell)[0]} x {shape(cell)[1]}")
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     for device in devices:
         batched = time_cell(config, cell, device)

@@ -61,3 +61,12 @@ def test_new_sweep_value_trains_only_new_cells(finished_smoke_run):
     assert set(outputs) <= {"data", "train", "aggregate", "figure", "claims", "all_claims", "all"}, set(outputs)
     for path in outputs["train"]:     # nothing planned was already on disk before the change
         assert not (workdir / path).exists(), path
+
+
+def test_report_has_figures_with_captions(finished_smoke_run):
+    """`snakemake --report` works on a finished run and renders each figure's caption (params.caption)."""
+    snakemake(finished_smoke_run, "--report", "report.html", "--configfile", "config/smoke.yaml")
+    html = (finished_smoke_run / "report.html").read_text()
+    assert "Each row is one claim" in html                     # workflow/report/claims.rst
+    assert "<p>Fig. 1: SignGD dynamics" in html                 # figure.rst -> {{ snakemake.params.caption }}
+    assert "snakemake.params" not in html                       # no unrendered template left

@@ -12,6 +12,7 @@
 # - no slurmdbd: accounting_storage/none, so the executor plugin must use `squeue` for
 #   job status (sacct has no database); MinJobAge=3600 keeps finished jobs visible to
 #   squeue long enough for the plugin to see their final state;
+# - slurmd -N localhost: the node is "localhost" whatever the machine's hostname is;
 # - select/cons_tres with CR_Core_Memory: jobs' --mem and CPU requests are enforced as on
 #   a real cluster, so a profile that asks for too much fails here too.
 set -euo pipefail
@@ -94,7 +95,7 @@ if [ "$CONF_CHANGED" = 1 ]; then
     sleep 2
 fi
 running slurmctld || /usr/sbin/slurmctld || die "slurmctld failed to start (see /var/log/slurm/slurmctld.log)"
-running slurmd    || /usr/sbin/slurmd    || die "slurmd failed to start (see /var/log/slurm/slurmd.log)"
+running slurmd    || /usr/sbin/slurmd -N localhost || die "slurmd failed to start (see /var/log/slurm/slurmd.log)"
 
 # --- 5. wait until the node is idle (or resume it once if it came up down/drained) -----
 for i in $(seq 1 60); do
