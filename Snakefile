@@ -1,6 +1,11 @@
 # Attention training-dynamics pipeline. Thin by design: config, validation, rules, targets.
 # All logic lives in the `attndyn` package (lib/attndyn); see ../shared/DESIGN.md for the contract.
+import os
 from attndyn.workflow import Plan, code_digest, validate_or_exit
+
+# netCDF/HDF5 file locking fails on NFS/Lustre; set here because the Snakefile is parsed both by the
+# submitting process (sbatch --export=ALL passes its environment on) and inside every cluster job.
+os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 
 configfile: "config/config.yaml"
 
@@ -14,6 +19,8 @@ wildcard_constraints:
     cell=r"[A-Za-z0-9_.=+-]+",
     dataset=r"[A-Za-z0-9_.=+-]+",
     figure=r"[A-Za-z0-9_]+",
+
+localrules: all, all_claims       # target + CSV concatenation: not worth a cluster job
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
