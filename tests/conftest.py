@@ -1,7 +1,6 @@
 """Shared fixtures: the validated configs and a tiny signgd cell."""
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,16 @@ def smoke_config() -> dict:
     return merged_config("smoke.yaml")
 
 
-@pytest.fixture
-def smoke(smoke_config) -> dict:
-    return copy.deepcopy(smoke_config)
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory) -> Path:
+    """One finished smoke-config run (all studies) in a temporary copy of the workflow and package,
+    shared by the end-to-end, incremental and SLURM tests."""
+    import time
+
+    from workflow_helpers import SMOKE, copy_workflow, snakemake
+
+    workdir = copy_workflow(tmp_path_factory.mktemp("smoke"))
+    started = time.perf_counter()
+    snakemake(workdir, *SMOKE, "--cores", "2")
+    print(f"\nsmoke pipeline wall time: {time.perf_counter() - started:.1f} s")
+    return workdir

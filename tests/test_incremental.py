@@ -7,43 +7,23 @@ claims), never a rerun of an existing cell.
 """
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 import yaml
 
-from workflow_helpers import copy_workflow, snakemake
+from workflow_helpers import planned_jobs, snakemake
 
 pytestmark = pytest.mark.slow
 
 NEW_SNR = 2.0
-JOB_RE = re.compile(r"^(?:local)?rule (\w+):\n((?:[ \t]+.*\n?)*)", re.MULTILINE)
 
 
-def planned_jobs(dry_run_output: str) -> list[tuple[str, list[str]]]:
-    """(rule, outputs) for every job block of `snakemake -n` output."""
-    jobs = []
-    for rule, body in JOB_RE.findall(dry_run_output):
-        outputs = re.search(r"^\s+output: (.*)$", body, re.MULTILINE)
-        jobs.append((rule, outputs.group(1).split(", ") if outputs else []))
-    return jobs
-
-
-@pytest.fixture(scope="module")
-def finished_smoke_run(tmp_path_factory) -> Path:
-    workdir = copy_workflow(tmp_path_factory.mktemp("incremental"))
-    snakemake(workdir, "--configfile", "config/smoke.yaml", "--cores", "2")
-    return workdir
-
-
-def test_finished_run_plans_nothing(finished_smoke_run):
-    out = snakemake(finished_smoke_run, "-n", "--configfile", "config/smoke.yaml")
+def test_finished_run_plans_nothing(smoke_run):
+    out = snakemake(smoke_run, "-n", "--configfile", "config/smoke.yaml")
     assert planned_jobs(out.stdout + out.stderr) == []
 
 
-def test_new_sweep_value_trains_only_new_cells(finished_smoke_run):
-    workdir = finished_smoke_run
+def test_new_sweep_value_trains_only_new_cells(smoke_run):
+    workdir = smoke_run
     config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
     snr = config["signgd"]["experiments"]["snr"]
     old_values = snr["sweep"]["snr"]
@@ -63,10 +43,10 @@ def test_new_sweep_value_trains_only_new_cells(finished_smoke_run):
         assert not (workdir / path).exists(), path
 
 
-def test_report_has_figures_with_captions(finished_smoke_run):
+def test_report_has_figures_with_captions(smoke_run):
     """`snakemake --report` works on a finished run and renders each figure's caption (params.caption)."""
-    snakemake(finished_smoke_run, "--report", "report.html", "--configfile", "config/smoke.yaml")
-    html = (finished_smoke_run / "report.html").read_text()
+    snakemake(smoke_run, "--report", "report.html", "--configfile", "config/smoke.yaml")
+    html = (smoke_run / "report.html").read_text()
     assert "Each row is one claim" in html                     # workflow/report/claims.rst
     assert "<p>Fig. 1: SignGD dynamics" in html                 # figure.rst -> {{ snakemake.params.caption }}
     assert "snakemake.params" not in html                       # no unrendered template left

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from workflow_helpers import REPO, assert_same_numbers, copy_workflow, snakemake, start_snakemake, wait_snakemake
+from workflow_helpers import REPO, SMOKE, assert_same_numbers, copy_workflow, snakemake
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
@@ -53,21 +53,14 @@ def test_test_cluster_profile_is_the_real_one_minus_gpus(tmp_path):
         assert test["set-resources"][rule] == {k: v for k, v in resources.items() if k not in GPU_KEYS}
 
 
-def test_slurm_smoke_equals_local(tmp_path):
+def test_slurm_smoke_equals_local(tmp_path, smoke_run):
+    """The smoke config through the real SLURM profile gives the same numbers as the local run."""
     require_slurm()
     profile = test_profile(tmp_path)
-    local, cluster = copy_workflow(tmp_path / "local"), copy_workflow(tmp_path / "slurm")
-    smoke = ("--configfile", "config/smoke.yaml")
-
-    # The local reference run goes alongside: the SLURM run mostly waits on the scheduler and on status
-    # polls, so running both at once keeps the test near the time of the slower one.
+    local, cluster = smoke_run, copy_workflow(tmp_path / "slurm")
     started = time.monotonic()
-    local_run = start_snakemake(local, *smoke, "--cores", "2")
-    run = snakemake(cluster, *smoke, "--workflow-profile", str(profile.parent), timeout=1200)
-    cluster_s = time.monotonic() - started
-    wait_snakemake(local_run)
-    print(f"\nsmoke wall time: slurm {cluster_s:.1f} s (local run alongside: "
-          f"{time.monotonic() - started:.1f} s in all)")
+    run = snakemake(cluster, *SMOKE, "--workflow-profile", str(profile.parent), timeout=1500)
+    print(f"\nsmoke wall time through SLURM: {time.monotonic() - started:.1f} s")
 
     assert_jobs_ran_on_slurm(run.stdout + run.stderr)
     experiments = sorted((local / "results").glob("*/*.nc"))

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,54 +14,9 @@ import xarray as xr
 
 from attndyn.claims import COLUMNS, read_claims
 from attndyn.workflow import Plan
-from conftest import REPO
+from workflow_helpers import SMOKE, copy_workflow, planned, snakemake, workflow_env
 
 pytestmark = pytest.mark.slow
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-
-
-def _copy_workflow(dest: Path, with_package: bool = False) -> Path:
-    for name in ("Snakefile", "config", "workflow"):
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
-    if with_package:
-        shutil.copytree(REPO / "lib", dest / "lib", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
-    return dest
-
-
-def _env(workdir: Path) -> dict:
-    env = dict(os.environ)
-    lib = workdir / "lib" if (workdir / "lib").exists() else REPO / "lib"
-    env["PYTHONPATH"] = f"{lib}{os.pathsep}{env.get('PYTHONPATH', '')}"
-    return env
-
-
-def snakemake(workdir: Path, *args: str, extra: tuple[str, ...] = (), check: bool = True):
-    """Run Snakemake on the smoke config (plus `extra` config files, merged in order)."""
-    cmd = SNAKEMAKE + ["--cores", "2", *args, "--configfile", "config/smoke.yaml", *extra]
-    proc = subprocess.run(cmd, cwd=workdir, env=_env(workdir), capture_output=True, text=True, timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc
-
-
-def planned(proc: subprocess.CompletedProcess, rule: str) -> list[str]:
-    """Outputs of the jobs of `rule` in a dry run's job listing."""
-    jobs = re.split(r"\n(?=(?:localrule|rule) )", proc.stdout)
-    out = []
-    for job in jobs:
-        if re.match(rf"(local)?rule {rule}:", job.strip()):
-            out += re.findall(r"output: (\S+?)(?:,|\n|$)", job)
-    return out
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory) -> Path:
-    workdir = _copy_workflow(tmp_path_factory.mktemp("smoke"), with_package=True)
-    started = time.perf_counter()
-    snakemake(workdir)
-    print(f"smoke pipeline wall time: {time.perf_counter() - started:.1f} s")
-    return workdir
 
 
 def test_output_contract(smoke_run, smoke_config):
@@ -87,13 +40,13 @@ def test_output_contract(smoke_run, smoke_config):
 
 
 def test_noop_after_finished_run(smoke_run):
-    proc = snakemake(smoke_run, "-n")
+    proc = snakemake(smoke_run, "-n", *SMOKE)
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
 def test_changing_one_lr_reruns_only_that_optimizer(smoke_run):
     (smoke_run / "lr.yaml").write_text("signgd:\n  optimizers:\n    adam: {lr: 2.0e-3}\n")
-    proc = snakemake(smoke_run, "-n", extra=("lr.yaml",))
+    proc = snakemake(smoke_run, "-n", *SMOKE, "lr.yaml")
     trained = planned(proc, "train")
     assert trained and all("optimizer-adam" in path for path in trained), trained
     assert not planned(proc, "data")
@@ -106,13 +59,13 @@ def test_editing_package_code_reruns_affected_jobs(smoke_run):
     original_model, original_figures = model.read_text(), figures.read_text()
     try:
         model.write_text(original_model + "\n# edited\n")
-        proc = snakemake(smoke_run, "-n")
+        proc = snakemake(smoke_run, "-n", *SMOKE)
         n_cells = len(list((smoke_run / "results/signgd/cells").rglob("*.nc")))
         assert len([p for p in planned(proc, "train") if "/signgd/" in p]) == n_cells
         assert not planned(proc, "data")
         model.write_text(original_model)
         figures.write_text(original_figures + "\n# edited\n")
-        proc = snakemake(smoke_run, "-n")
+        proc = snakemake(smoke_run, "-n", *SMOKE)
         assert not planned(proc, "train") and not planned(proc, "aggregate")
         assert all("/signgd/figures/" in p for p in planned(proc, "figure")) and planned(proc, "figure")
     finally:
@@ -124,7 +77,7 @@ def test_bad_config_stops_before_any_job_and_touches_nothing(smoke_run):
     results = smoke_run / "results"
     before = {p: p.stat().st_mtime_ns for p in results.rglob("*") if p.is_file()}
     (smoke_run / "bad.yaml").write_text("signgd:\n  optimizers:\n    gd: {lr: -0.5}\n")
-    proc = snakemake(smoke_run, extra=("bad.yaml",), check=False)
+    proc = snakemake(smoke_run, "--cores", "2", *SMOKE, "bad.yaml", check=False)
     assert proc.returncode != 0
     errors = [line for line in proc.stderr.splitlines() if line.startswith("config error")]
     assert errors == ["config error: signgd.optimizers.gd.lr: -0.5 is less than or equal to the minimum of 0"]
@@ -133,11 +86,11 @@ def test_bad_config_stops_before_any_job_and_touches_nothing(smoke_run):
 
 
 def test_diverging_run_is_flagged_and_workflow_goes_on(tmp_path):
-    workdir = _copy_workflow(tmp_path)
+    workdir = copy_workflow(tmp_path)
     (workdir / "diverge.yaml").write_text(
         "studies: [signgd]\nsigngd:\n  experiments:\n    snr: {overrides: {gd: {lr: 1.0e+200}}}   # weights overflow: softmax scores become inf -> NaN\n")
-    snakemake(workdir, "results/signgd/claims.csv", "results/signgd/figures/fig2d_snr_test_loss.png",
-              extra=("diverge.yaml",))
+    snakemake(workdir, "--cores", "2", "results/signgd/claims.csv",
+              "results/signgd/figures/fig2d_snr_test_loss.png", *SMOKE, "diverge.yaml")
     ds = xr.open_dataset(workdir / "results/signgd/snr.nc")
     assert bool(ds.diverged.sel(optimizer="gd").all()) and not bool(ds.diverged.sel(optimizer="signgd").any())
     assert np.isnan(ds.train_loss.sel(optimizer="gd").isel(step=-1)).all()
@@ -153,20 +106,20 @@ def _train_cmd(workdir: Path, out: str) -> list[str]:
 
 
 def test_killed_train_job_resumes_bit_identical(tmp_path):
-    workdir = _copy_workflow(tmp_path)
+    workdir = copy_workflow(tmp_path)
     (workdir / "long.yaml").write_text("checkpoint_every: 100\nsigngd:\n  optimizers:\n    adam: {steps: 4000}\n")
     killed = "results/signgd/cells/dynamics/optimizer-adam.nc"
     ckpt = workdir / "results/.checkpoints/signgd/dynamics/optimizer-adam.pt"
-    proc = subprocess.Popen(_train_cmd(workdir, killed), cwd=workdir, env=_env(workdir))
+    proc = subprocess.Popen(_train_cmd(workdir, killed), cwd=workdir, env=workflow_env(workdir))
     deadline = time.time() + 120
     while not ckpt.exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert ckpt.exists() and not (workdir / killed).exists()
-    subprocess.run(_train_cmd(workdir, killed), cwd=workdir, env=_env(workdir), check=True)
+    subprocess.run(_train_cmd(workdir, killed), cwd=workdir, env=workflow_env(workdir), check=True)
     reference = "reference/signgd/cells/dynamics/optimizer-adam.nc"
-    subprocess.run(_train_cmd(workdir, reference), cwd=workdir, env=_env(workdir), check=True)
+    subprocess.run(_train_cmd(workdir, reference), cwd=workdir, env=workflow_env(workdir), check=True)
     resumed, fresh = xr.open_dataset(workdir / killed), xr.open_dataset(workdir / reference)
     assert resumed.attrs["resumed_from_step"] > 0 and fresh.attrs["resumed_from_step"] == 0
     for name in fresh.data_vars:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,22 +14,27 @@ import xarray as xr
 REPO = Path(__file__).resolve().parents[1]
 # The venv's snakemake next to the running interpreter, so tests use the same environment as pytest.
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+JOB_RE = re.compile(r"^(?:local)?rule (\w+):\n((?:[ \t]+.*\n?)*)", re.MULTILINE)
 
 
 def copy_workflow(dest: Path) -> Path:
-    """Copy what a run needs (Snakefile, config/, workflow/) into `dest`; results land in dest/results."""
+    """Copy what a run needs (Snakefile, config/, workflow/, the package in lib/) into `dest`.
+
+    Results land in dest/results; jobs import the copied package, so a test may edit it safely.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "Snakefile", dest / "Snakefile")
-    for folder in ("config", "workflow"):
-        shutil.copytree(REPO / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("config", "workflow", "lib"):
+        shutil.copytree(REPO / folder, dest / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     return dest
 
 
-def workflow_env() -> dict:
-    """Environment for Snakemake subprocesses: the package importable (PYTHONPATH) and the venv first on
-    PATH, so that cluster jobs (sbatch --export=ALL) find the same python, snakemake and package."""
+def workflow_env(workdir: Path | None = None) -> dict:
+    """Environment for Snakemake subprocesses: the (copied) package importable (PYTHONPATH) and the
+    venv first on PATH, so that cluster jobs (sbatch --export=ALL) find the same python and package."""
     env = dict(os.environ)
-    lib = str(REPO / "lib")
+    lib = str(workdir / "lib" if workdir is not None and (workdir / "lib").exists() else REPO / "lib")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (lib, env.get("PYTHONPATH", "")) if p)
     env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
     return env
@@ -36,11 +42,11 @@ def workflow_env() -> dict:
 
 def start_snakemake(workdir: Path, *args: str) -> subprocess.Popen:
     """Start snakemake in `workdir` in the background; finish it with `wait_snakemake`."""
-    return subprocess.Popen([SNAKEMAKE, *args], cwd=workdir, env=workflow_env(), text=True,
+    return subprocess.Popen([SNAKEMAKE, *args], cwd=workdir, env=workflow_env(workdir), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def wait_snakemake(proc: subprocess.Popen, timeout: float = 900) -> subprocess.CompletedProcess:
+def wait_snakemake(proc: subprocess.Popen, timeout: float = 900, check: bool = True) -> subprocess.CompletedProcess:
     """Wait for a started snakemake; on failure the assertion message carries the log tail."""
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
@@ -49,14 +55,31 @@ def wait_snakemake(proc: subprocess.Popen, timeout: float = 900) -> subprocess.C
         stdout, stderr = proc.communicate(timeout=60)
     proc = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     args = proc.args[1:]
-    assert proc.returncode == 0, (f"snakemake {' '.join(args)} failed ({proc.returncode}):\n"
+    assert not check or proc.returncode == 0, (f"snakemake {' '.join(args)} failed ({proc.returncode}):\n"
                                   f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
     return proc
 
 
-def snakemake(workdir: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run snakemake in `workdir` and wait for it."""
-    return wait_snakemake(start_snakemake(workdir, *args), timeout)
+def snakemake(workdir: Path, *args: str, timeout: float = 900, check: bool = True) -> subprocess.CompletedProcess:
+    """Run snakemake in `workdir` and wait for it (asserting success unless check=False)."""
+    return wait_snakemake(start_snakemake(workdir, *args), timeout, check)
+
+
+SMOKE = ("--configfile", "config/smoke.yaml")
+
+
+def planned_jobs(dry_run_output: str) -> list[tuple[str, list[str]]]:
+    """(rule, outputs) for every job block of `snakemake -n` output."""
+    jobs = []
+    for rule, body in JOB_RE.findall(dry_run_output):
+        outputs = re.search(r"^\s+output: (.*)$", body, re.MULTILINE)
+        jobs.append((rule, outputs.group(1).split(", ") if outputs else []))
+    return jobs
+
+
+def planned(proc: subprocess.CompletedProcess, rule: str) -> list[str]:
+    """Outputs of the jobs of one rule in a dry run."""
+    return [o for r, outs in planned_jobs(proc.stdout + proc.stderr) if r == rule for o in outs]
 
 
 def assert_same_numbers(a_path: Path, b_path: Path, rtol: float = 1e-10, atol: float = 1e-12) -> None:
