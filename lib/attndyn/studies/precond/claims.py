@@ -6,6 +6,7 @@ import xarray as xr
 
 from ...claims import Claim, fmt, linear_fit, loglog_slope
 from ...results import at, final
+from .data import gaussian_tokens, target_map, token_covariance
 
 
 def c1_c2_ratio(ds: xr.Dataset, c: dict, method: str, tag: str, what: str) -> Claim:
@@ -69,6 +70,56 @@ def c6_spectral(ds: xr.Dataset, c: dict) -> Claim:
                  f"slope {fmt(slope)} (per-seed range {fmt(s_min)} .. {fmt(s_max)})", slope <= c["C6_slope_max"])
 
 
+def _spd_power(S: np.ndarray, power: float) -> np.ndarray:
+    evals, evecs = np.linalg.eigh(S)
+    return (evecs * evals ** power) @ evecs.T
+
+
+def balanced_optimum(sigma: np.ndarray, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spec Sec. 3: T = M Sigma^{1/2} = U S V^T, P = U S^{1/2}, Q = S^{1/2} V^T (zero-padded) -> (A, B)."""
+    d = sigma.shape[0]
+    U, sv, Vt = np.linalg.svd(M @ _spd_power(sigma, 0.5), full_matrices=False)
+    k = len(sv)
+    P, Q = np.zeros((M.shape[0], d)), np.zeros((d, d))
+    P[:, :k], Q[:k] = U * np.sqrt(sv), np.sqrt(sv)[:, None] * Vt
+    s_mhalf = _spd_power(sigma, -0.5)
+    return P @ s_mhalf, (s_mhalf @ Q @ s_mhalf).T
+
+
+def identity_errors(section: dict, n_keys: list, n_queries: int = 100) -> np.ndarray:
+    """C5 (computed here, numpy, not trained): relative squared error of the finite-n softmax output vs
+    A Sigma B^T x at the balanced optimum of each instance seed; mean over instances, one value per n."""
+    cfg, tau = section["data"], section["model"]["temperature"]
+    errors = []
+    for seed in section["seeds"]["instance"]:
+        inst = np.random.default_rng([seed, 0])                    # the same Sigma, M as the trained runs
+        sigma = token_covariance(inst, cfg["d"], cfg["sigma_spec"])
+        A, B = balanced_optimum(sigma, target_map(inst, cfg["p"] or cfg["d"], cfg["d"], cfg["M_scale_c"]))
+        rng = np.random.default_rng([seed, 99])
+        queries = gaussian_tokens(rng, sigma, (n_queries,))                      # (m, d)
+        limit = queries @ (A @ sigma @ B.T).T                                     # (m, p)
+        row = []
+        for n in n_keys:
+            keys = gaussian_tokens(rng, sigma, (int(n),))                         # (n, d)
+            scores = tau * queries @ B @ keys.T                                   # (m, n)
+            w = np.exp(scores - scores.max(1, keepdims=True))
+            out = (w / w.sum(1, keepdims=True)) @ keys @ A.T                      # (m, p)
+            row.append(np.sum((out - limit) ** 2) / np.sum(limit ** 2))
+        errors.append(row)
+    return np.mean(errors, axis=0)
+
+
+def c5_identity(section: dict, c: dict) -> Claim:
+    lo, hi = c["slope_range"]
+    n_keys = c["C5_n_grid"]
+    errors = identity_errors(section, n_keys)
+    slope, _ = loglog_slope(np.asarray(n_keys, float), errors)
+    return Claim("C5 Gaussian identity: finite-n softmax output -> A Sigma B^T x",
+                 f"log-log slope of the relative squared error vs n in [{lo:g}, {hi:g}] (balanced optimum)",
+                 f"slope {fmt(slope)}; errors " + ", ".join(f"n={int(n)}: {fmt(e)}" for n, e in zip(n_keys, errors)),
+                 lo <= slope <= hi)
+
+
 def c7_bounded(ds: xr.Dataset, c: dict) -> Claim:
     growth = {}
     for method in ("alg_spectral", "alg_random"):
@@ -90,6 +141,8 @@ def claims(experiments: dict[str, xr.Dataset], section: dict) -> list[Claim]:
     out.append(c3_geometric(experiments, c))
     if "scaling" in experiments:
         out += [c4_floor(experiments["scaling"], c), c6_spectral(experiments["scaling"], c)]
+    if c["C5_n_grid"]:
+        out.append(c5_identity(section, c))
     if "compare" in experiments:
         out.append(c7_bounded(experiments["compare"], c))
     return out

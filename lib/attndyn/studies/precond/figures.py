@@ -16,6 +16,12 @@ LABELS = {"alg_spectral": "Algorithm 1 (spectral init)", "alg_random": "Algorith
 METRICS = {"E_inf": "E_inf (Theorem 1)", "train_loss": "training loss L_n", "test_risk": "test risk (finite context)"}
 
 
+def _save(fig, png, pdf, caption, rows: int = 1) -> None:
+    """Leave room between panels and below them for the caption, then write PNG + PDF."""
+    fig.subplots_adjust(wspace=0.4, hspace=0.5, bottom=0.3 / rows)
+    save(fig, png, pdf, caption)
+
+
 def _metric_order(cfg: dict) -> list[str]:
     first = cfg["plot"]["y_metric"]
     return [first] + [m for m in METRICS if m != first]
@@ -32,7 +38,7 @@ def _compare(experiments: dict, cfg: dict, methods: list[str], png, pdf, caption
         ax[0, k].set(yscale="log", xscale="symlog", xlabel="iteration t (symlog)", ylabel=METRICS[metric])
         ax[0, k].set_xlim(left=0)
     ax[0, 0].legend()
-    save(fig, png, pdf, caption)
+    _save(fig, png, pdf, caption)
 
 
 def fig1(experiments, cfg, png, pdf, caption) -> None:
@@ -62,7 +68,7 @@ def figS1(experiments, cfg, png, pdf, caption) -> None:
     ax[0, 1].plot(ns, ref, "k--", lw=1, label="slope -1 reference")
     ax[0, 1].set(xscale="log", yscale="log", xlabel="training-set size n", ylabel="E_inf", title="(b) floor vs n")
     ax[0, 1].legend()
-    save(fig, png, pdf, caption)
+    _save(fig, png, pdf, caption)
 
 
 def figS2(experiments, cfg, png, pdf, caption) -> None:
@@ -77,7 +83,7 @@ def figS2(experiments, cfg, png, pdf, caption) -> None:
         ax[i, 0].set(yscale="log", xlabel="iteration t", ylabel="E_inf", title=f"Sigma: {spec}")
         ax[i, 1].set(yscale="log", xlabel="iteration t", ylabel="||B||_op", title=f"Sigma: {spec}")
         ax[i, 0].legend()
-    save(fig, png, pdf, caption)
+    _save(fig, png, pdf, caption, rows=len(specs))
 
 
 DRAW = {"fig1_spectral_vs_sgd": fig1, "fig2_same_random_init": fig2, "figS1_scaling": figS1,
