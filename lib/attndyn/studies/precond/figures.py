@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 import xarray as xr
 
 from ...figures.common import band, save, subplots
@@ -67,6 +68,8 @@ def figS1(experiments, cfg, png, pdf, caption) -> None:
     ref = 10 ** float(floor.mean("seed").values[0]) * ns[0] / ns
     ax[0, 1].plot(ns, ref, "k--", lw=1, label="slope -1 reference")
     ax[0, 1].set(xscale="log", yscale="log", xlabel="training-set size n", ylabel="E_inf", title="(b) floor vs n")
+    ax[0, 1].set_xticks(ns, [str(n) for n in ns], minor=False)
+    ax[0, 1].xaxis.set_minor_formatter(NullFormatter())
     ax[0, 1].legend()
     _save(fig, png, pdf, caption)
 
