@@ -75,16 +75,23 @@ def figS1(experiments, cfg, png, pdf, caption) -> None:
 
 
 def figS2(experiments, cfg, png, pdf, caption) -> None:
+    """Diverged runs are dropped from the bands (counted in the legend); y-limits follow the converging runs."""
     ds = experiments["ablations"]
     specs = ds.sigma_spec.values
     fig, ax = subplots(len(specs), 2, width=4.2)
     for i, spec in enumerate(specs):
         for method in ds.variant.values:
             sub = ds.sel(sigma_spec=spec, variant=method)
-            band(ax[i, 0], sub.E_inf, label=str(method), color=COLORS.get(str(method)), logy=True)
-            band(ax[i, 1], sub.B_op, label=str(method), color=COLORS.get(str(method)), logy=True)
-        ax[i, 0].set(yscale="log", xlabel="iteration t", ylabel="E_inf", title=f"Sigma: {spec}")
-        ax[i, 1].set(yscale="log", xlabel="iteration t", ylabel="||B||_op", title=f"Sigma: {spec}")
+            bad = int(sub.diverged.sum())
+            name = f"{method} ({bad}/{sub.sizes['seed']} diverged)" if bad else str(method)
+            kept = sub.sel(seed=~sub.diverged.values) if bad < sub.sizes["seed"] else sub
+            for k, var in enumerate(("E_inf", "B_op")):
+                band(ax[i, k], kept[var], label=name, color=COLORS.get(str(method)), logy=True,
+                     lw=2.5 if method == "full" else 1.2)
+        top = float(ds.E_inf.sel(sigma_spec=spec).isel(step=0).max())
+        ax[i, 0].set(yscale="log", xlabel="iteration t", ylabel="E_inf", title=f"Sigma: {spec}",
+                     ylim=(None, 10 * top))
+        ax[i, 1].set(yscale="log", xlabel="iteration t", ylabel="||B||_op", title=f"Sigma: {spec}", ylim=(None, 1e3))
         ax[i, 0].legend()
     _save(fig, png, pdf, caption, rows=len(specs))
 
