@@ -88,10 +88,10 @@ def figS2(experiments, cfg, png, pdf, caption) -> None:
             for k, var in enumerate(("E_inf", "B_op")):
                 band(ax[i, k], kept[var], label=name, color=COLORS.get(str(method)), logy=True,
                      lw=2.5 if method == "full" else 1.2)
-        top = float(ds.E_inf.sel(sigma_spec=spec).isel(step=0).max())
-        ax[i, 0].set(yscale="log", xlabel="iteration t", ylabel="E_inf", title=f"Sigma: {spec}",
-                     ylim=(None, 10 * top))
-        ax[i, 1].set(yscale="log", xlabel="iteration t", ylabel="||B||_op", title=f"Sigma: {spec}", ylim=(None, 1e3))
+        E = ds.E_inf.sel(sigma_spec=spec)
+        limits = (0.3 * float(E.where(~ds.diverged.sel(sigma_spec=spec)).min()), 10 * float(E.isel(step=0).max()))
+        ax[i, 0].set(yscale="log", xlabel="iteration t", ylabel="E_inf", title=f"Sigma: {spec}", ylim=limits)
+        ax[i, 1].set(yscale="log", xlabel="iteration t", ylabel="||B||_op", title=f"Sigma: {spec}", ylim=(0.1, 1e3))
         ax[i, 0].legend()
     _save(fig, png, pdf, caption, rows=len(specs))
 
