@@ -12,6 +12,12 @@ COLORS = {"softmax": "tab:red", "gaussian": "tab:blue"}
 TRAIN_LABEL = {"wv": "W_V only", "attention": "W_Q, W_K, W_V"}
 
 
+def _save(fig, png, pdf, caption: str) -> None:
+    """Leave room below the panels for the caption, then write PNG + PDF."""
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
+    save(fig, png, pdf, caption)
+
+
 def fig_s1(experiments: dict, cfg: dict, png, pdf, caption) -> None:
     ds = experiments["s1"]
     Nn = cfg["synthetic"]["N"] * cfg["synthetic"]["n"]
@@ -38,7 +44,7 @@ def fig_s1(experiments: dict, cfg: dict, png, pdf, caption) -> None:
                      logy=True, label=f"{kernel} D={D}" if kernel == "softmax" or D == ds["D"].values[-1] else None)
         ax[0, j].set(yscale="log", xlabel="GD step", ylabel="loss / initial", title=f"S1 curves: {TRAIN_LABEL[train]}")
         ax[0, j].legend(fontsize=5, ncol=2)
-    save(fig, png, pdf, caption)
+    _save(fig, png, pdf, caption)
 
 
 def fig_s2(experiments: dict, cfg: dict, png, pdf, caption) -> None:
@@ -65,13 +71,13 @@ def fig_s2(experiments: dict, cfg: dict, png, pdf, caption) -> None:
     ax[0, 2].set(yscale="log", xlabel="GD step", ylabel="loss / initial", title="curves (geo-mean, min-max)")
     for a in ax[0]:
         a.legend(fontsize=6)
-    save(fig, png, pdf, caption)
+    _save(fig, png, pdf, caption)
 
 
 def fig_s3(experiments: dict, cfg: dict, png, pdf, caption) -> None:
     ds = experiments["s3"]
     kernels = list(ds["kernel"].values)
-    fig, ax = subplots(1, len(kernels) + 1, width=3.4)
+    fig, ax = subplots(1, len(kernels) + 1, width=4.0)
     a, b = ds["a"].values, ds["b"].values
     for j, kernel in enumerate(kernels):
         grid = ds["landscape"].sel(kernel=kernel).isel(seed=0).values
@@ -83,7 +89,7 @@ def fig_s3(experiments: dict, cfg: dict, png, pdf, caption) -> None:
         ax[0, -1].scatter(ds["seed"], r.sel(kernel=kernel), color=COLORS[kernel], label=kernel)
     ax[0, -1].set(xlabel="seed", ylabel="mean |Laplacian| / range", title="roughness per seed")
     ax[0, -1].legend()
-    save(fig, png, pdf, caption)
+    _save(fig, png, pdf, caption)
 
 
 def fig_lra(experiments: dict, cfg: dict, png, pdf, caption, task: str) -> None:
@@ -97,7 +103,7 @@ def fig_lra(experiments: dict, cfg: dict, png, pdf, caption, task: str) -> None:
     ax[0, 1].set(xlabel="step", ylabel="test cross-entropy", title=f"{task}: test loss")
     for a in ax[0]:
         a.legend()
-    save(fig, png, pdf, caption)
+    _save(fig, png, pdf, caption)
 
 
 DRAW = {
