@@ -14,6 +14,10 @@ TRAIN_LABEL = {"wv": "W_V only", "attention": "W_Q, W_K, W_V"}
 
 def _save(fig, png, pdf, caption: str) -> None:
     """Leave room below the panels for the caption, then write PNG + PDF."""
+    from matplotlib.ticker import NullFormatter
+
+    for ax in fig.axes:
+        ax.xaxis.set_minor_formatter(NullFormatter())
     fig.tight_layout(rect=(0, 0.16, 1, 1))
     save(fig, png, pdf, caption)
 
@@ -34,7 +38,7 @@ def fig_s1(experiments: dict, cfg: dict, png, pdf, caption) -> None:
     ax[0, 0].axvline(1.0, color="grey", lw=0.8)
     ax[0, 0].axhline(cfg["checks"]["C1_rel_loss_max"], color="k", lw=0.6, ls=":")
     ax[0, 0].set(xscale="log", yscale="log", xlabel="D / (Nn)", ylabel="final / initial loss",
-                 title="S1: width threshold (median, min-max)")
+                 title="S1: width threshold (median, min-max)", ylim=(1e-34, 1e4))
     ax[0, 0].legend(fontsize=6)
     for j, train in enumerate(trains, start=1):
         for D, alpha in zip(ds["D"].values, np.linspace(0.3, 1, ds.sizes["D"])):
@@ -42,7 +46,8 @@ def fig_s1(experiments: dict, cfg: dict, png, pdf, caption) -> None:
                 loss = ds["train_loss"].sel(train=train, kernel=kernel, D=D)
                 band(ax[0, j], (loss / loss.isel(step=0)).clip(min=1e-33), color=COLORS[kernel], alpha=alpha,
                      logy=True, label=f"{kernel} D={D}" if kernel == "softmax" or D == ds["D"].values[-1] else None)
-        ax[0, j].set(yscale="log", xlabel="GD step", ylabel="loss / initial", title=f"S1 curves: {TRAIN_LABEL[train]}")
+        ax[0, j].set(yscale="log", xlabel="GD step", ylabel="loss / initial", title=f"S1 curves: {TRAIN_LABEL[train]}",
+                     ylim=(1e-34, 1e4))
         ax[0, j].legend(fontsize=5, ncol=2)
     _save(fig, png, pdf, caption)
 
