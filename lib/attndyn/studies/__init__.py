@@ -17,6 +17,7 @@ from types import ModuleType
 STUDIES: dict[str, str] = {
     "signgd": "attndyn.studies.signgd",
     "precond": "attndyn.studies.precond",
+    "kernels": "attndyn.studies.kernels",
 }
 
 

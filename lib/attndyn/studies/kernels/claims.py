@@ -1,0 +1,116 @@
+"""Claims of the kernels study checked by numbers (spec Sec. 8; thresholds under `checks`, fixed in advance)."""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from ...claims import Claim, fmt, linear_fit
+from ...results import final
+from .metrics import accuracy_auc, grad_ratio, relative_final_loss, s2_outcomes
+
+DECAY_FLOOR = 1e-12          # the decay phase of C2 ends where the relative loss first drops below this
+
+
+def c1_global_convergence(ds: xr.Dataset, Nn: int, limit: float) -> Claim:
+    rel = relative_final_loss(ds).sel(D=ds["D"] >= Nn)
+    worst = rel.max("seed").max("D")                                   # (train, kernel)
+    parts = [f"{t}/{k}: {fmt(float(worst.sel(train=t, kernel=k)))}" for t in worst["train"].values
+             for k in worst["kernel"].values]
+    return Claim("C1 global convergence above the width threshold (S1)",
+                 f"final/initial loss <= {limit:g} for every seed, D >= Nn = {Nn}, both kernels, W_V-only and joint",
+                 "worst " + "; ".join(parts), bool((worst <= limit).all()))
+
+
+def _decay_r2(steps: np.ndarray, rel: np.ndarray) -> float:
+    """R^2 of log10(relative loss) vs step up to the first step below DECAY_FLOOR (spec C2)."""
+    below = np.flatnonzero(~(rel > DECAY_FLOOR))
+    end = below[0] + 1 if len(below) else len(rel)
+    return linear_fit(steps[:end], np.log10(np.clip(rel[:end], 1e-300, None)))[2]
+
+
+def c2_linear_rate(ds: xr.Dataset, Nn: int, r2_min: float) -> Claim:
+    sub = ds.sel(D=ds["D"] >= Nn)
+    rel = (sub["train_loss"] / sub["train_loss"].isel(step=0)).transpose(..., "step")
+    steps = sub["step"].values.astype(float)
+    r2 = np.apply_along_axis(lambda r: _decay_r2(steps, r), -1, rel.values)
+    r2 = xr.DataArray(r2, dims=rel.dims[:-1], coords={d: rel[d] for d in rel.dims[:-1]})
+    worst = r2.min(["seed", "D"])
+    parts = [f"{t}/{k}: {fmt(float(worst.sel(train=t, kernel=k)))}" for t in worst["train"].values
+             for k in worst["kernel"].values]
+    return Claim("C2 linear rate above the width threshold (S1)",
+                 f"R^2 of log(loss) vs step over the decay phase >= {r2_min:g} for every run with D >= Nn",
+                 "min R^2 " + "; ".join(parts), bool((worst >= r2_min).all()))
+
+
+def c3_plateau(ds: xr.Dataset, Nn: int, limit: float) -> Claim:
+    if "wv" not in ds["train"].values or not (ds["D"] <= Nn // 2).any():
+        return Claim("C3 plateau below the threshold (S1)", "needs W_V-only runs with D <= Nn/2", "not run", False)
+    rel = relative_final_loss(ds).sel(train="wv", D=ds["D"] <= Nn // 2)
+    least = rel.min(["seed", "D"])
+    parts = [f"{k}: {fmt(float(least.sel(kernel=k)))}" for k in least["kernel"].values]
+    return Claim("C3 plateau below the threshold (S1, W_V only, random targets)",
+                 f"final/initial loss >= {limit:g} for every seed with D <= Nn/2 = {Nn // 2}",
+                 "min " + "; ".join(parts), bool((least >= limit).all()))
+
+
+def c4_softmax_pitfall(ds: xr.Dataset, cfg: dict) -> Claim:
+    checks = cfg["checks"]
+    out = s2_outcomes(ds, cfg["s2"]["success_rel_loss"], checks["C4_grad_ratio_max"])
+    gr = grad_ratio(ds).sel(kernel="softmax")
+    failed = relative_final_loss(ds).sel(kernel="softmax") >= cfg["s2"]["success_rel_loss"]
+    rows, passed = [], False
+    for s in ds["sigma_Q"].values:
+        margin = float(out["success"].sel(kernel="gaussian", sigma_Q=s) - out["success"].sel(kernel="softmax", sigma_Q=s))
+        f = failed.sel(sigma_Q=s)
+        stalled = bool((gr.sel(sigma_Q=s).where(f) <= checks["C4_grad_ratio_max"]).sum() == f.sum()) and bool(f.any())
+        ok = margin >= checks["C4_margin_min"] and stalled
+        passed |= ok
+        rows.append(f"sigma_Q={s:g}: success g={fmt(float(out['success'].sel(kernel='gaussian', sigma_Q=s)))} "
+                    f"s={fmt(float(out['success'].sel(kernel='softmax', sigma_Q=s)))}, softmax stalled "
+                    f"{int(out['stalled'].sel(kernel='softmax', sigma_Q=s))}/{int(f.sum())} failed{' PASS' if ok else ''}")
+    return Claim("C4 Softmax pitfall in W_Q-only training (S2)",
+                 f"some sigma_Q: Gaussian success fraction - Softmax's >= {checks['C4_margin_min']:g} and every failed "
+                 f"Softmax run has grad norm <= {checks['C4_grad_ratio_max']:g} x initial",
+                 "; ".join(rows), passed)
+
+
+def c5_lra(ds: xr.Dataset, task: str, min_acc: float) -> Claim:
+    auc = accuracy_auc(ds)
+    loss = final(ds, "test_loss").mean("seed")
+    acc = final(ds, "test_acc").mean("seed")
+    g, s = "gaussian", "softmax"
+    ok = bool(auc.sel(kernel=g) > auc.sel(kernel=s)) and bool(loss.sel(kernel=g) < loss.sel(kernel=s)) \
+        and bool((acc > min_acc).all())
+    measured = (f"acc AUC g={fmt(float(auc.sel(kernel=g)))} s={fmt(float(auc.sel(kernel=s)))}; final test loss "
+                f"g={fmt(float(loss.sel(kernel=g)))} s={fmt(float(loss.sel(kernel=s)))}; final acc "
+                f"g={fmt(float(acc.sel(kernel=g)))} s={fmt(float(acc.sel(kernel=s)))}")
+    return Claim(f"C5 Gaussian learns faster than Softmax on {task} (Figs. 2-3)",
+                 f"Gaussian: larger mean test-accuracy AUC and lower final test loss; both final acc > {min_acc:g}",
+                 measured, ok)
+
+
+def c6_landscape(ds: xr.Dataset) -> Claim:
+    r = ds["roughness"].mean("seed")
+    g, s = float(r.sel(kernel="gaussian")), float(r.sel(kernel="softmax"))
+    wins = int((ds["roughness"].sel(kernel="gaussian") < ds["roughness"].sel(kernel="softmax")).sum())
+    return Claim("C6 Gaussian landscape smoother (S3 synthetic, Fig. 4 analogue)",
+                 "mean roughness (mean |discrete Laplacian| / loss range) lower for Gaussian",
+                 f"roughness g={fmt(g)} s={fmt(s)} (Gaussian lower in {wins}/{ds.sizes['seed']} seeds)", g < s)
+
+
+def claims(experiments: dict, section: dict) -> list[Claim]:
+    out, checks = [], section["checks"]
+    both = set(section["kernels"]) == {"softmax", "gaussian"}
+    if "s1" in experiments:
+        Nn = section["synthetic"]["N"] * section["synthetic"]["n"]
+        out += [c1_global_convergence(experiments["s1"], Nn, checks["C1_rel_loss_max"]),
+                c2_linear_rate(experiments["s1"], Nn, checks["C2_r2_min"]),
+                c3_plateau(experiments["s1"], Nn, checks["C3_rel_loss_min"])]
+    if "s2" in experiments and both:
+        out.append(c4_softmax_pitfall(experiments["s2"], section))
+    for task in ("pathfinder", "text"):
+        if task in experiments and both:
+            out.append(c5_lra(experiments[task], task, checks["C5_min_acc"]))
+    if "s3" in experiments and both:
+        out.append(c6_landscape(experiments["s3"]))
+    return out

@@ -1,0 +1,124 @@
+"""Figures of the kernels study (spec Sec. 4.2, 7). Mean over seeds with a band unless said otherwise."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...figures.common import band, save, subplots
+from .landscape import roughness
+from .metrics import relative_final_loss, s2_outcomes
+from .plan import FIGURES
+
+COLORS = {"softmax": "tab:red", "gaussian": "tab:blue"}
+TRAIN_LABEL = {"wv": "W_V only", "attention": "W_Q, W_K, W_V"}
+
+
+def _save(fig, png, pdf, caption: str) -> None:
+    """Leave room below the panels for the caption, then write PNG + PDF."""
+    from matplotlib.ticker import NullFormatter
+
+    for ax in fig.axes:
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
+    save(fig, png, pdf, caption)
+
+
+def fig_s1(experiments: dict, cfg: dict, png, pdf, caption) -> None:
+    ds = experiments["s1"]
+    Nn = cfg["synthetic"]["N"] * cfg["synthetic"]["n"]
+    trains = list(ds["train"].values)
+    fig, ax = subplots(1, 1 + len(trains), width=3.6)
+    rel = relative_final_loss(ds).clip(min=1e-33)
+    for train in trains:
+        for kernel in ds["kernel"].values:
+            r = rel.sel(train=train, kernel=kernel)
+            style = "-" if train == "wv" else "--"
+            ax[0, 0].plot(ds["D"] / Nn, r.median("seed"), style + "o", color=COLORS[kernel], ms=3,
+                          label=f"{kernel}, {TRAIN_LABEL[train]}")
+            ax[0, 0].fill_between(ds["D"] / Nn, r.min("seed"), r.max("seed"), color=COLORS[kernel], alpha=0.12)
+    ax[0, 0].axvline(1.0, color="grey", lw=0.8)
+    ax[0, 0].axhline(cfg["checks"]["C1_rel_loss_max"], color="k", lw=0.6, ls=":")
+    ax[0, 0].set(xscale="log", yscale="log", xlabel="D / (Nn)", ylabel="final / initial loss",
+                 title="S1: width threshold (median, min-max)", ylim=(1e-34, 1e4))
+    ax[0, 0].legend(fontsize=6)
+    for j, train in enumerate(trains, start=1):
+        for D, alpha in zip(ds["D"].values, np.linspace(0.3, 1, ds.sizes["D"])):
+            for kernel in ds["kernel"].values:
+                loss = ds["train_loss"].sel(train=train, kernel=kernel, D=D)
+                band(ax[0, j], (loss / loss.isel(step=0)).clip(min=1e-33), color=COLORS[kernel], alpha=alpha,
+                     logy=True, label=f"{kernel} D={D}" if kernel == "softmax" or D == ds["D"].values[-1] else None)
+        ax[0, j].set(yscale="log", xlabel="GD step", ylabel="loss / initial", title=f"S1 curves: {TRAIN_LABEL[train]}",
+                     ylim=(1e-34, 1e4))
+        ax[0, j].legend(fontsize=5, ncol=2)
+    _save(fig, png, pdf, caption)
+
+
+def fig_s2(experiments: dict, cfg: dict, png, pdf, caption) -> None:
+    ds, s2 = experiments["s2"], cfg["s2"]
+    out = s2_outcomes(ds, s2["success_rel_loss"], cfg["checks"]["C4_grad_ratio_max"])
+    rel = relative_final_loss(ds).clip(min=1e-33)
+    fig, ax = subplots(1, 3, width=3.6)
+    sig = ds["sigma_Q"].values
+    for kernel in ds["kernel"].values:
+        c = COLORS[kernel]
+        ax[0, 0].plot(sig, out["success"].sel(kernel=kernel), "o-", color=c, label=f"{kernel} success")
+        ax[0, 0].plot(sig, out["stall"].sel(kernel=kernel), "x--", color=c, label=f"{kernel} stall")
+        offset = 0.93 if kernel == "softmax" else 1.07
+        for s in sig:
+            r = rel.sel(kernel=kernel, sigma_Q=s).values
+            ax[0, 1].scatter(np.full(len(r), s * offset), r, s=6, color=c, alpha=0.6,
+                             label=kernel if s == sig[0] else None)
+        band(ax[0, 2], (ds["train_loss"] / ds["train_loss"].isel(step=0)).sel(kernel=kernel, sigma_Q=sig[-1])
+             .clip(min=1e-33), color=c, logy=True, kind="range", label=f"{kernel}, sigma_Q={sig[-1]}")
+    ax[0, 0].set(xscale="log", xlabel="sigma_Q (init std of W_Q)", ylabel="fraction of seeds",
+                 title="S2: W_Q-only outcomes", ylim=(-0.05, 1.05))
+    ax[0, 1].axhline(s2["success_rel_loss"], color="k", lw=0.6, ls=":")
+    ax[0, 1].set(xscale="log", yscale="log", xlabel="sigma_Q", ylabel="final / initial loss", title="every seed")
+    ax[0, 2].set(yscale="log", xlabel="GD step", ylabel="loss / initial", title="curves (geo-mean, min-max)")
+    for a in ax[0]:
+        a.legend(fontsize=6)
+    _save(fig, png, pdf, caption)
+
+
+def fig_s3(experiments: dict, cfg: dict, png, pdf, caption) -> None:
+    ds = experiments["s3"]
+    kernels = list(ds["kernel"].values)
+    fig, ax = subplots(1, len(kernels) + 1, width=4.0)
+    a, b = ds["a"].values, ds["b"].values
+    for j, kernel in enumerate(kernels):
+        grid = ds["landscape"].sel(kernel=kernel).isel(seed=0).values
+        cs = ax[0, j].contourf(b, a, np.log10(grid), levels=30, cmap="viridis")
+        fig.colorbar(cs, ax=ax[0, j], label="log10 loss")
+        ax[0, j].set(xlabel="d2", ylabel="d1", title=f"stage 2 = {kernel}: rough {roughness(grid):.3g}")
+    r = ds["roughness"]
+    for kernel in kernels:
+        ax[0, -1].scatter(ds["seed"], r.sel(kernel=kernel), color=COLORS[kernel], label=kernel)
+    ax[0, -1].set(xlabel="seed", ylabel="mean |Laplacian| / range", title="roughness per seed")
+    ax[0, -1].legend()
+    _save(fig, png, pdf, caption)
+
+
+def fig_lra(experiments: dict, cfg: dict, png, pdf, caption, task: str) -> None:
+    ds = experiments[task]
+    fig, ax = subplots(1, 2, width=3.8)
+    for kernel in ds["kernel"].values:
+        band(ax[0, 0], ds["test_acc"].sel(kernel=kernel), label=kernel, color=COLORS[kernel])
+        band(ax[0, 1], ds["test_loss"].sel(kernel=kernel), label=kernel, color=COLORS[kernel])
+    ax[0, 0].axhline(0.5, color="grey", lw=0.6, ls=":")
+    ax[0, 0].set(xlabel="step", ylabel="test accuracy", title=f"{task}: test accuracy")
+    ax[0, 1].set(xlabel="step", ylabel="test cross-entropy", title=f"{task}: test loss")
+    for a in ax[0]:
+        a.legend()
+    _save(fig, png, pdf, caption)
+
+
+DRAW = {
+    "fig_s1_width_threshold": fig_s1,
+    "fig_s2_wq_only": fig_s2,
+    "fig_s3_landscape": fig_s3,
+    "fig_pathfinder": lambda e, c, png, pdf, cap: fig_lra(e, c, png, pdf, cap, "pathfinder"),
+    "fig_text": lambda e, c, png, pdf, cap: fig_lra(e, c, png, pdf, cap, "text"),
+}
+
+
+def make_figure(name: str, experiments: dict, section: dict, png, pdf) -> None:
+    DRAW[name](experiments, section, png, pdf, FIGURES[name].caption)

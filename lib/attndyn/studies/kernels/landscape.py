@@ -1,0 +1,71 @@
+"""Two-stage loss-landscape slices (spec Sec. 4.2 Fig. 4, Sec. 7 S3) and their roughness (spec C6).
+
+Stage 1 trains all attention weights with Softmax; stage 2 continues from that point training W_Q only
+with the cell's kernel; then the training loss is evaluated on W_Q* + a d1 + b d2 over a grid, with d1, d2
+random Gaussian directions filter-normalized (Li et al. 2018: each row of d scaled to the norm of W_Q*'s row).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import xarray as xr
+
+from ...results import cell_dataset
+from ...train import train
+from .probes import SYNTH_VARS
+from .synthetic import forward, squared_loss
+from .synthetic_runner import TRAINED, _ckpt, _tensors, synthetic_problem
+
+
+def filter_normalized_direction(W: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Random direction whose filters (columns W[..., :, j], one per output unit) have W's norms:
+    W (R, H, D, d) -> (R, H, D, d)."""
+    d = torch.randn(W.shape, generator=gen, dtype=W.dtype).to(W.device)
+    return d * W.norm(dim=-2, keepdim=True) / d.norm(dim=-2, keepdim=True).clamp_min(1e-30)
+
+
+def loss_grid(W: dict, X, y, kernel: str, model: dict, d1, d2, coords: np.ndarray) -> np.ndarray:
+    """Loss on W_Q + a d1 + b d2 for a, b in coords: (R, G, G)."""
+    temp, rownorm = model["gaussian_temperature"], model["gaussian_rownorm"]
+    base, out = W["W_Q"].detach(), np.zeros((X.shape[0], len(coords), len(coords)))
+    with torch.no_grad():
+        for i, a in enumerate(coords):
+            for j, b in enumerate(coords):
+                Wq = {**W, "W_Q": base + float(a) * d1 + float(b) * d2}
+                out[:, i, j] = squared_loss(forward(Wq, X, kernel, temp, rownorm), y).cpu().numpy()
+    return out
+
+
+def roughness(grid: np.ndarray) -> np.ndarray:
+    """Mean |discrete 5-point Laplacian| of a loss grid divided by its loss range (spec C6): (...,)."""
+    lap = (grid[..., 2:, 1:-1] + grid[..., :-2, 1:-1] + grid[..., 1:-1, 2:] + grid[..., 1:-1, :-2]
+           - 4 * grid[..., 1:-1, 1:-1])
+    span = grid.max(axis=(-2, -1)) - grid.min(axis=(-2, -1))
+    return np.abs(lap).mean(axis=(-2, -1)) / np.where(span > 0, span, np.nan)
+
+
+def _detached(W: dict) -> dict:
+    return {k: v.detach().clone() for k, v in W.items()}
+
+
+def train_s3(cell, data: dict, ctx) -> xr.Dataset:
+    """Stage 1 (softmax, all attention weights), stage 2 (cell kernel, W_Q only), then the 2-D slice."""
+    s, ls = cell.settings, cell.settings["landscape"]
+    W = _tensors(data, ("W_Q", "W_K", "W_V", "W_O", "X", "y"), "", ctx)
+    X, y = W.pop("X"), W.pop("y")
+    stage1 = synthetic_problem(W, X, y, TRAINED["attention"], "softmax", s["model"],
+                               {"lr": ls["lr"], "steps": ls["stage1_steps"]}, s["log"])
+    train(stage1, _ckpt(ctx, ".stage1"))
+    W = _detached(W)
+    stage2 = synthetic_problem(W, X, y, TRAINED[ls["stage2_params"]], cell.coords["kernel"], s["model"],
+                               {"lr": ls["lr"], "steps": ls["stage2_steps"]}, s["log"])
+    result = train(stage2, _ckpt(ctx, ".stage2"))
+    ds = cell_dataset(result, SYNTH_VARS, ls["seeds"], cell.coords, ctx.provenance)
+    gen = torch.Generator().manual_seed(ls["direction_seed"])
+    d1, d2 = (filter_normalized_direction(W["W_Q"].detach(), gen) for _ in range(2))
+    coords = np.linspace(ls["range"][0], ls["range"][1], ls["grid"])
+    grid = loss_grid(W, X, y, cell.coords["kernel"], s["model"], d1, d2, coords)
+    ds = ds.assign_coords(a=coords, b=coords)
+    ds["landscape"] = (("seed", "a", "b"), grid, {"long_name": "training loss on W_Q* + a d1 + b d2"})
+    ds["roughness"] = ("seed", roughness(grid), {"long_name": "mean |Laplacian| / loss range"})
+    return ds

@@ -1,0 +1,34 @@
+"""Per-run summaries shared by figures and claims (spec Sec. 8): relative losses, success/stall, AUC."""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from ...results import final
+
+
+def relative_final_loss(ds: xr.Dataset) -> xr.DataArray:
+    """final / initial training loss per run."""
+    return final(ds, "train_loss") / ds["train_loss"].isel(step=0)
+
+
+def grad_ratio(ds: xr.Dataset) -> xr.DataArray:
+    """final / initial gradient norm per run."""
+    return final(ds, "grad_norm") / ds["grad_norm"].isel(step=0)
+
+
+def s2_outcomes(ds: xr.Dataset, success_rel_loss: float, grad_ratio_max: float) -> dict:
+    """S2 per (sigma_Q, kernel): success fraction, stall fraction (failed with a small gradient)."""
+    rel, gr = relative_final_loss(ds), grad_ratio(ds)
+    success = rel < success_rel_loss
+    stall = (~success) & (gr <= grad_ratio_max)
+    return {"success": success.mean("seed"), "stall": stall.mean("seed"),
+            "failed": (~success).sum("seed"), "stalled": stall.sum("seed")}
+
+
+def accuracy_auc(ds: xr.Dataset) -> xr.DataArray:
+    """Area under the seed-mean test-accuracy curve, normalized by the step span (mean accuracy over time)."""
+    acc = ds["test_acc"].mean("seed")
+    steps = ds["step"].values.astype(float)
+    return xr.apply_ufunc(lambda a: np.trapezoid(a, steps) / (steps[-1] - steps[0]), acc,
+                          input_core_dims=[["step"]], vectorize=True)

@@ -1,0 +1,17 @@
+"""The train job of the kernels study: dispatch a cell to its experiment's trainer."""
+from __future__ import annotations
+
+
+def train_cell(cell, data: dict, ctx):
+    """Return the cell's xarray Dataset (dims seed, step, ...)."""
+    if cell.experiment == "s1":
+        from .synthetic_runner import train_s1
+        return train_s1(cell, data, ctx)
+    if cell.experiment == "s2":
+        from .synthetic_runner import train_s2
+        return train_s2(cell, data, ctx)
+    if cell.experiment == "s3":
+        from .landscape import train_s3
+        return train_s3(cell, data, ctx)
+    from .lra_train import train_lra
+    return train_lra(cell, data, ctx, cell.experiment)

@@ -1,0 +1,191 @@
+"""Tests of the kernels study: kernels vs formulas, Pathfinder labels, IMDb loader, gradients, config errors."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from attndyn.config import deep_merge, load_yaml, validate
+from attndyn.errors import ConfigError
+from attndyn.studies.base import RunContext
+from attndyn.studies.kernels import imdb, pathfinder
+from attndyn.studies.kernels.kernels import attention_weights
+from attndyn.studies.kernels.landscape import roughness
+from attndyn.workflow import Plan
+
+ROOT = Path(__file__).resolve().parents[1]
+torch.set_num_threads(1)
+
+
+def _config(**kernels_override) -> dict:
+    cfg = deep_merge(load_yaml(ROOT / "config/config.yaml"), load_yaml(ROOT / "config/smoke.yaml"))
+    cfg["studies"] = ["kernels"]
+    cfg["kernels"] = deep_merge(cfg["kernels"], kernels_override)
+    return cfg
+
+
+@pytest.mark.parametrize("kernel", ["softmax", "gaussian", "gaussian_rownorm"])
+def test_kernel_matches_direct_formula(kernel):
+    g = torch.Generator().manual_seed(0)
+    q, k = torch.randn(3, 5, 4, generator=g, dtype=torch.float64), torch.randn(3, 6, 4, generator=g, dtype=torch.float64)
+    S = attention_weights(q, k, kernel.split("_")[0], rownorm=kernel.endswith("rownorm"))
+    d = q.shape[-1]
+    for b in range(3):
+        for i in range(5):
+            if kernel == "softmax":
+                logits = torch.tensor([float(q[b, i] @ k[b, j]) / math.sqrt(d) for j in range(6)], dtype=torch.float64)
+                row = torch.exp(logits) / torch.exp(logits).sum()
+            else:
+                row = torch.tensor([math.exp(-float(((q[b, i] - k[b, j]) ** 2).sum()) / (2 * math.sqrt(d)))
+                                    for j in range(6)], dtype=torch.float64)
+                row = row / row.sum() if kernel.endswith("rownorm") else row
+            assert torch.allclose(S[b, i], row.to(S.dtype), rtol=1e-10, atol=1e-12)
+
+
+def test_gaussian_key_mask_zeroes_padding():
+    q = torch.randn(2, 3, 4, dtype=torch.float64)
+    mask = torch.tensor([[True, True, False], [True, False, False]])
+    S = attention_weights(q, q, "gaussian", key_mask=mask[:, None, :].expand(2, 1, 3)[:, 0])
+    assert torch.all(S[0, :, 2] == 0) and torch.all(S[1, :, 1:] == 0)
+
+
+@pytest.mark.parametrize("size,length,distractors", [(16, 8, 1), (32, 14, 3)])
+def test_pathfinder_labels_match_connectivity(size, length, distractors):
+    cfg = dict(size=size, path_length=length, distractors=distractors, curvature=0.4, dash_on=2,
+               min_separation=4, max_tries=200)
+    images, labels = pathfinder.generate(cfg, 40 if size == 16 else 10, seed=3)
+    assert set(np.unique(images)) <= {0, pathfinder.PATH_VALUE, pathfinder.MARKER_VALUE}
+    assert all((img == pathfinder.MARKER_VALUE).sum() == 2 for img in images)
+    assert [pathfinder.connected_markers(img) for img in images] == [bool(y) for y in labels]
+    counts = [(img > 0).sum() for img in images]        # no pixel-count shortcut beyond dash/rounding noise
+    pos = np.mean([c for c, y in zip(counts, labels) if y]), np.mean([c for c, y in zip(counts, labels) if not y])
+    assert abs(pos[0] - pos[1]) < 0.25 * max(pos)
+
+
+def _write_imdb(root: Path) -> Path:
+    texts = {"pos": [b"great film, loved it", b"wonderful \xc3\xa9 acting"], "neg": [b"awful", b"boring plot " * 20]}
+    for split in ("train", "test"):
+        for label, docs in texts.items():
+            folder = root / "aclImdb" / split / label
+            folder.mkdir(parents=True)
+            for i, doc in enumerate(docs):
+                (folder / f"{i}_7.txt").write_bytes(doc)
+    return root / "aclImdb"
+
+
+def test_imdb_loader_on_fixture(tmp_path):
+    root = _write_imdb(tmp_path)
+    x, y = imdb.load_split(root, "train", max_len=16)
+    assert x.shape == (4, 16) and list(y) == [0, 0, 1, 1]           # neg files first, then pos
+    assert list(x[0, :5]) == [b + 1 for b in b"awful"] and x[0, 5:].sum() == 0
+    assert list(x[1]) == [b + 1 for b in (b"boring plot " * 20)[:16]]
+    assert x[3, 10] == 0xC3 + 1
+    data = imdb.text_dataset({"path": str(root), "max_len": 8, "subsample": 3})
+    assert data["x_train"].shape == (3, 8) and data["x_test"].shape == (3, 8)
+
+
+def test_text_task_trains_on_fixture(tmp_path):
+    from attndyn.studies import get_study
+
+    root = _write_imdb(tmp_path)
+    cfg = _config(lra={"tasks": ["text"], "text": {"path": str(root), "max_len": 16, "batch_size": 2,
+                                                   "epochs": 2, "eval_every": 1}})
+    validate(cfg)
+    study_plan = Plan(cfg).studies["kernels"]
+    assert "text" in study_plan.experiments and "fig_text" in study_plan.figures
+    study = get_study("kernels")
+    data = study.make_dataset(study_plan.datasets["text"], cfg)
+    ds = study.train_cell(study_plan.experiments["text"][0], data, RunContext(torch.device("cpu"), torch.float64))
+    assert ds["test_acc"].dims == ("seed", "step") and np.isfinite(ds["test_loss"].values).all()
+
+
+def test_text_off_without_path(capsys):
+    import attndyn.studies.kernels.plan as plan_module
+
+    plan_module._TEXT_NOTICE_SHOWN = False
+    cfg = validate(_config())
+    assert "text" not in Plan(cfg).studies["kernels"].experiments
+    assert "lra.text.path is null" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("override,key", [
+    ({"lra": {"text": {"path": "/no/such/aclImdb"}}}, "kernels.lra.text.path"),
+    ({"kernels": ["cosine"]}, "kernels.kernels"),
+    ({"s2": {"sigma_Q_grid": [-1.0]}}, "kernels.s2.sigma_Q_grid"),
+    ({"lra": {"pathfinder": {"min_separation": 2}}}, "kernels.lra.pathfinder.min_separation"),
+])
+def test_bad_config_names_the_key(override, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        validate(_config(**override))
+
+
+@pytest.mark.parametrize("kernel", ["softmax", "gaussian"])
+def test_synthetic_gradients_match_finite_differences(kernel):
+    from attndyn.studies.kernels.synthetic import forward, init_weights, squared_loss, tokens
+
+    rng = np.random.default_rng(0)
+    W = {k: torch.tensor(v[None]) for k, v in init_weights(rng, 5, 3, 4, 2, 1.0).items()}
+    X, y = torch.tensor(tokens(rng, 3, 4, 5)[None]), torch.randn(1, 3, 4, dtype=torch.float64)
+
+    def f(wq, wk, wv):
+        return squared_loss(forward({**W, "W_Q": wq, "W_K": wk, "W_V": wv}, X, kernel), y)
+
+    inputs = tuple(W[k].clone().requires_grad_(True) for k in ("W_Q", "W_K", "W_V"))
+    assert torch.autograd.gradcheck(f, inputs)
+
+
+@pytest.mark.parametrize("kernel", ["softmax", "gaussian"])
+def test_lra_model_gradients_match_finite_differences(kernel):
+    from attndyn.studies.kernels.lra_model import LRAClassifier
+
+    cfg = dict(vocab_size=260, dim=8, ffn_dim=8, heads=2, head_dim=4, num_layers=2, dropout=0.0,
+               attn_dropout=0.0, init_std=0.5)
+    torch.manual_seed(0)
+    model = LRAClassifier(cfg, kernel, {"gaussian_temperature": None, "gaussian_rownorm": False}, 6).double()
+    tokens = torch.randint(1, 260, (3, 6))
+    mask = torch.tensor([[True] * 6, [True] * 4 + [False] * 2, [True] * 6])
+    Wq = model.layers[0].attn.W_q.weight
+
+    def f(w):
+        with torch.no_grad():
+            Wq.copy_(w)
+        return model(tokens, mask)
+
+    # gradcheck through the module: compare autograd of the loss wrt W_q with central differences
+    y = torch.tensor([0, 1, 1])
+    loss = torch.nn.functional.cross_entropy(model(tokens, mask), y)
+    (grad,) = torch.autograd.grad(loss, Wq)
+    w0, eps, numeric = Wq.detach().clone(), 1e-6, torch.zeros_like(Wq)
+    for idx in np.ndindex(*Wq.shape):
+        for sign in (1, -1):
+            w = w0.clone()
+            w[idx] += sign * eps
+            numeric[idx] += sign * torch.nn.functional.cross_entropy(f(w), y).item() / (2 * eps)
+    f(w0)
+    assert torch.allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_roughness_of_plane_is_zero_and_bumps_are_rough():
+    a = np.linspace(-1, 1, 11)
+    plane = a[:, None] + 2 * a[None, :]
+    assert roughness(plane) == pytest.approx(0.0, abs=1e-12)
+    assert roughness(plane + 0.3 * np.cos(9 * a)[:, None]) > 0.05
+
+
+def test_smoke_cells_run_end_to_end():
+    from attndyn.studies import get_study
+
+    cfg = validate(_config())
+    study, study_plan = get_study("kernels"), Plan(cfg).studies["kernels"]
+    ctx = RunContext(torch.device("cpu"), torch.float64)
+    experiments = {}
+    for name in ("s1", "s2", "s3"):
+        import xarray as xr
+        data = study.make_dataset(study_plan.datasets[name], cfg)
+        cells = [study.train_cell(c, data, ctx).expand_dims(list(study_plan.axes[name])) for c in study_plan.experiments[name]]
+        experiments[name] = xr.combine_by_coords(cells, combine_attrs="drop_conflicts")
+    rows = study.claims(experiments, cfg["kernels"])
+    assert [r.claim[:2] for r in rows] == ["C1", "C2", "C3", "C4", "C6"]
