@@ -22,7 +22,7 @@ CORE_FILES = {
     "figures": ["figures/*.py"],
     "claims": ["claims.py"],
 }
-STUDY_STAGE_EXCLUDE = {"figures.py", "claims.py"}
+STUDY_STAGE_EXCLUDE = {"figures.py", "claims.py", "__init__.py"}   # __init__: docstring only
 
 
 def _study_files(study: str, stage: str) -> list[Path]:
