@@ -16,6 +16,7 @@ from types import ModuleType
 
 STUDIES: dict[str, str] = {
     "signgd": "attndyn.studies.signgd",
+    "multihead": "attndyn.studies.multihead",
 }
 
 
