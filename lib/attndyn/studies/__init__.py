@@ -18,6 +18,7 @@ STUDIES: dict[str, str] = {
     "signgd": "attndyn.studies.signgd",
     "precond": "attndyn.studies.precond",
     "kernels": "attndyn.studies.kernels",
+    "multihead": "attndyn.studies.multihead",
 }
 
 

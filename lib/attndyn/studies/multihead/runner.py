@@ -1,0 +1,62 @@
+"""The train job of the multihead study: the batched problem of one (data, H, optimizer) cell."""
+from __future__ import annotations
+
+import torch
+
+from ...grid import log_step_grid
+from ...optim import build_optimizer
+from ...results import cell_dataset
+from ...train import Checkpointing, Problem, train
+from ..base import CellSpec, RunContext
+from .model import forward, logistic_loss, random_params, zero_params
+from .probes import COMMON_VARS, DM1_VARS, PLANTED_VARS, make_probe
+
+
+def to_torch(data: dict, ctx: RunContext) -> dict[str, torch.Tensor]:
+    """npz arrays -> tensors on the run's device; floats in the run's dtype, masks stay bool."""
+    return {k: torch.as_tensor(v, device=ctx.device, dtype=None if v.dtype == bool else ctx.dtype)
+            for k, v in data.items()}
+
+
+def init_params(s: dict, d: int, loss_fn, ctx: RunContext) -> dict[str, torch.Tensor]:
+    """zero [PAPER], random (U_h ~ N(0, std^2)), or one_step: random then one GD step (spec Sec. 1.1)."""
+    init, seeds, H = s["init"]["kind"], s["data"]["seeds"], s["heads"]
+    if init == "zero":
+        return zero_params(len(seeds), H, d, ctx.dtype, ctx.device)
+    std = s["init"]["random_std"] if s["init"]["random_std"] is not None else d ** -0.5
+    params = random_params(seeds, H, d, std, ctx.dtype, ctx.device)
+    if init == "one_step":
+        grads = torch.autograd.grad(loss_fn(params).sum(), list(params.values()))
+        with torch.no_grad():
+            for p, g in zip(params.values(), grads):
+                p -= s["init"]["one_step_lr"] * g
+    return params
+
+
+def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> tuple[Problem, dict]:
+    """Parameters W (R, H, d, d), U (R, H, d), full-batch logistic loss, probes and optimizer."""
+    s, model = cell.settings, cell.settings["model"]
+    t = to_torch(data, ctx)
+    splits = {"train": (t["X_train"], t["y_train"]), "test": (t["X_test"], t["y_test"])}   # (R, n, T, d), (R, n)
+    X, y = splits["train"]
+
+    def full_loss(params):
+        return logistic_loss(forward(params, X, model["pooling"], model["head_scaling"], model["temperature"]), y)
+
+    params = init_params(s, X.shape[-1], full_loss, ctx)
+    extra = {k: t[k] for k in ("relevant_train", "relevant_test", "W_star", "U_star") if k in t}
+    opt, log = s["optimizer"], s["log"]
+    grid = log_step_grid(s["steps"], log["points_per_decade"], log["dense_until"], tuple(log["extra_steps"]))
+    problem = Problem(params, lambda step, gen: full_loss(params), make_probe(params, splits, model, extra),
+                      build_optimizer(opt["rule"], params.values(), opt), s["steps"], grid)
+    variables = {**COMMON_VARS, **(DM1_VARS if s["data"]["kind"] == "dm1" else PLANTED_VARS)}
+    return problem, variables
+
+
+def train_cell(cell: CellSpec, data: dict, ctx: RunContext):
+    """Train all trials of a cell as one batch; return its xarray Dataset."""
+    problem, variables = build_problem(cell, data, ctx)
+    result = train(problem, Checkpointing(ctx.checkpoint_path, ctx.checkpoint_every, ctx.fingerprint,
+                                          ctx.stop_after))
+    attrs = {**ctx.provenance, "optimizer_settings": str(cell.settings["optimizer"])}
+    return cell_dataset(result, variables, cell.settings["data"]["seeds"], cell.coords, attrs)
