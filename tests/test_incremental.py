@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from conftest import merged_config
 from workflow_helpers import planned_jobs, snakemake
 
 pytestmark = pytest.mark.slow
@@ -24,7 +25,7 @@ def test_finished_run_plans_nothing(smoke_run):
 
 def test_new_sweep_value_trains_only_new_cells(smoke_run):
     workdir = smoke_run
-    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    config = merged_config("smoke.yaml")          # the values the finished smoke run used
     snr = config["signgd"]["experiments"]["snr"]
     old_values = snr["sweep"]["snr"]
     extra = {"signgd": {"experiments": {"snr": {"sweep": {"snr": [*old_values, NEW_SNR]}}}}}

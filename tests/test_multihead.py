@@ -95,8 +95,8 @@ def test_gradients_match_finite_differences(pooling):
     assert torch.autograd.gradcheck(loss, (W, U), eps=1e-6, atol=1e-7)
 
 
-def run_cell(p, cell_index: int, seeds: list[int]):
-    cell = p.experiments["dm1"][cell_index]
+def run_cell(p, cell_index: int, seeds: list[int], kind: str = "dm1"):
+    cell = p.experiments[kind][cell_index]
     settings = copy.deepcopy(cell.settings)
     settings["data"]["seeds"] = seeds
     data = make_dataset(settings["data"])
@@ -114,6 +114,18 @@ def test_batched_equals_looped(init):
             alone = run_cell(p, index, [seed])
             for name, values in batched.items():
                 np.testing.assert_allclose(values[:, r], alone[name][:, 0], rtol=0, atol=1e-10, err_msg=name)
+
+
+@pytest.mark.parametrize("kind", ["dm1", "planted"])
+def test_tied_heads_equal_untied_heads(kind):
+    """One stored head standing for H identical heads (zero init) logs the same metrics as H heads."""
+    _, tied = tiny_plan(heads=[5], model={"tied_heads": True})
+    _, untied = tiny_plan(heads=[5], model={"tied_heads": False})
+    for index in range(len(tied.experiments[kind])):                          # every optimizer
+        a = run_cell(tied, index, [0, 1], kind)
+        b = run_cell(untied, index, [0, 1], kind)
+        for name in a:
+            np.testing.assert_allclose(a[name], b[name], rtol=1e-9, atol=1e-12, err_msg=f"{kind} {name}")
 
 
 def test_planted_alignment_and_lr_scaling():

@@ -6,7 +6,9 @@
     Phi = (1/sqrt(H)) sum_h f_h            NTK-style head scaling
     loss = mean_i log(1 + exp(-y_i Phi_i))
 
-Parameters carry a leading run dimension R (one run per seed): W (R, H, d, d), U (R, H, d).
+Parameters carry a leading run dimension R (one run per seed): W (R, H_s, d, d), U (R, H_s, d).
+Usually H_s = H. Under zero init every head stays identical (spec Sec. 1.1), so the H heads can be
+stored as H_s = 1 head standing for H copies (`heads=H`): exact, at 1/H of the cost.
 """
 from __future__ import annotations
 
@@ -61,16 +63,19 @@ def head_outputs(A: torch.Tensor, X: torch.Tensor, U: torch.Tensor, pooling: str
 
 
 def logit(A: torch.Tensor, X: torch.Tensor, U: torch.Tensor, pooling: str = "mean",
-          head_scaling: str = "1/sqrt(H)") -> torch.Tensor:
-    """Phi = c(H) sum_h f_h(X), c(H) = 1/sqrt(H) by default: -> (R, n)."""
-    f = head_outputs(A, X, U, pooling)                                      # (R, n, H)
-    return HEAD_SCALINGS[head_scaling](f.shape[-1]) * f.sum(-1)
+          head_scaling: str = "1/sqrt(H)", heads: int | None = None) -> torch.Tensor:
+    """Phi = c(H) sum_h f_h(X), c(H) = 1/sqrt(H) by default: -> (R, n).
+
+    With `heads` = H > H_s stored heads, each stored head stands for H / H_s identical heads."""
+    f = head_outputs(A, X, U, pooling)                                      # (R, n, H_s)
+    heads = heads or f.shape[-1]
+    return HEAD_SCALINGS[head_scaling](heads) * (heads // f.shape[-1]) * f.sum(-1)
 
 
 def forward(params: dict, X: torch.Tensor, pooling: str = "mean", head_scaling: str = "1/sqrt(H)",
-            temperature: float = 1.0) -> torch.Tensor:
+            temperature: float = 1.0, heads: int | None = None) -> torch.Tensor:
     """Phi(theta; X) for X (R, n, T, d): -> (R, n)."""
-    return logit(attention(params["W"], X, temperature), X, params["U"], pooling, head_scaling)
+    return logit(attention(params["W"], X, temperature), X, params["U"], pooling, head_scaling, heads)
 
 
 def logistic_loss(phi: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -25,12 +25,14 @@ PLANTED_VARS = {
 }
 
 
-def norms(params: dict) -> dict[str, torch.Tensor]:
-    """avg ||W|| = (1/H) sum ||W_h||_F and avg ||U|| = (1/sqrt(H)) sum ||U_h|| (spec Sec. 5.3-5.4)."""
-    W, U = params["W"], params["U"]                                          # (R, H, d, d), (R, H, d)
-    H = W.shape[1]
+def norms(params: dict, heads: int) -> dict[str, torch.Tensor]:
+    """avg ||W|| = (1/H) sum ||W_h||_F and avg ||U|| = (1/sqrt(H)) sum ||U_h|| (spec Sec. 5.3-5.4).
+
+    Each of the H_s stored heads stands for H / H_s identical heads."""
+    W, U = params["W"], params["U"]                                          # (R, H_s, d, d), (R, H_s, d)
+    copies = heads // W.shape[1]
     return {"avg_W_norm": W.flatten(2).norm(dim=-1).mean(1),
-            "avg_U_norm": U.norm(dim=-1).sum(1) / math.sqrt(H)}
+            "avg_U_norm": copies * U.norm(dim=-1).sum(1) / math.sqrt(heads)}
 
 
 def attention_score(A: torch.Tensor, relevant: torch.Tensor) -> torch.Tensor:
@@ -41,33 +43,37 @@ def attention_score(A: torch.Tensor, relevant: torch.Tensor) -> torch.Tensor:
     return (a * relevant[:, :, None, :]).sum(-1).mean((1, 2))
 
 
-def cosine_with_repeated(P: torch.Tensor, P_star: torch.Tensor) -> torch.Tensor:
-    """<concat_h P_h, concat_h P*> / (||.|| ||.||) with P* repeated H times; NaN at P = 0. P (R, H, ...)."""
-    P, P_star = P.flatten(2), P_star.flatten(1)[:, None, :]                 # (R, H, k), (R, 1, k)
-    H = P.shape[1]
-    inner = (P * P_star).sum((1, 2))                                         # (R,)
-    denom = P.flatten(1).norm(dim=1) * math.sqrt(H) * P_star.flatten(1).norm(dim=1)
+def cosine_with_repeated(P: torch.Tensor, P_star: torch.Tensor, heads: int) -> torch.Tensor:
+    """<concat_h P_h, concat_h P*> / (||.|| ||.||) with P* repeated H times; NaN at P = 0.
+
+    P (R, H_s, ...): each stored head stands for c = H / H_s copies, so the concatenation's inner
+    product is c times the stored one and its norm sqrt(c) times."""
+    P, P_star = P.flatten(2), P_star.flatten(1)[:, None, :]                 # (R, H_s, k), (R, 1, k)
+    copies = heads // P.shape[1]
+    inner = copies * (P * P_star).sum((1, 2))                                # (R,)
+    denom = math.sqrt(copies) * P.flatten(1).norm(dim=1) * math.sqrt(heads) * P_star.flatten(1).norm(dim=1)
     return torch.where(denom > 0, inner / denom, torch.full_like(inner, float("nan")))
 
 
-def split_metrics(params: dict, X, y, model: dict) -> tuple[dict, torch.Tensor]:
+def split_metrics(params: dict, X, y, model: dict, heads: int) -> tuple[dict, torch.Tensor]:
     """Loss, 0-1 error and the attention tensor (reused for attn-score) of one split."""
-    A = attention(params["W"], X, model["temperature"])                     # (R, n, T, H, T)
-    phi = logit(A, X, params["U"], model["pooling"], model["head_scaling"])  # (R, n)
+    A = attention(params["W"], X, model["temperature"])                     # (R, n, T, H_s, T)
+    phi = logit(A, X, params["U"], model["pooling"], model["head_scaling"], heads)   # (R, n)
     return {"loss": logistic_loss(phi, y), "err": (torch.sign(phi) != y).to(phi.dtype).mean(-1)}, A
 
 
-def make_probe(params: dict, splits: dict, model: dict, extra: dict):
+def make_probe(params: dict, splits: dict, model: dict, extra: dict, heads: int):
     """Closure computing every metric of one cell; `extra` holds masks (DM1) or the teacher (planted)."""
     def probe() -> dict[str, torch.Tensor]:
-        train, A_train = split_metrics(params, *splits["train"], model)
-        test, A_test = split_metrics(params, *splits["test"], model)
-        out = {"train_loss": train["loss"], "test_loss": test["loss"], "test_err": test["err"], **norms(params)}
+        train, A_train = split_metrics(params, *splits["train"], model, heads)
+        test, A_test = split_metrics(params, *splits["test"], model, heads)
+        out = {"train_loss": train["loss"], "test_loss": test["loss"], "test_err": test["err"],
+               **norms(params, heads)}
         if "relevant_train" in extra:
             out["attn_score"] = attention_score(A_train, extra["relevant_train"])
             out["attn_score_test"] = attention_score(A_test, extra["relevant_test"])
         if "W_star" in extra:
-            out["align_W"] = cosine_with_repeated(params["W"], extra["W_star"])
-            out["align_U"] = cosine_with_repeated(params["U"], extra["U_star"])
+            out["align_W"] = cosine_with_repeated(params["W"], extra["W_star"], heads)
+            out["align_U"] = cosine_with_repeated(params["U"], extra["U_star"], heads)
         return out
     return probe

@@ -18,11 +18,27 @@ def to_torch(data: dict, ctx: RunContext) -> dict[str, torch.Tensor]:
             for k, v in data.items()}
 
 
+def stored_heads(s: dict) -> int:
+    """1 when the H heads are tied (zero init keeps them identical, spec Sec. 1.1), else H."""
+    return 1 if s["init"]["kind"] == "zero" and s["model"].get("tied_heads", True) else s["heads"]
+
+
+def tie_gradients(params: dict, copies: int) -> None:
+    """A stored head standing for `copies` heads receives the sum of their (equal) gradients;
+    dividing by `copies` gives each head's own gradient, so any element-wise optimizer updates the
+    stored head exactly as it would update every one of the H heads."""
+    if copies > 1:
+        for p in params.values():
+            p.register_hook(lambda g: g / copies)
+
+
 def init_params(s: dict, d: int, loss_fn, ctx: RunContext) -> dict[str, torch.Tensor]:
     """zero [PAPER], random (U_h ~ N(0, std^2)), or one_step: random then one GD step (spec Sec. 1.1)."""
     init, seeds, H = s["init"]["kind"], s["data"]["seeds"], s["heads"]
     if init == "zero":
-        return zero_params(len(seeds), H, d, ctx.dtype, ctx.device)
+        params = zero_params(len(seeds), stored_heads(s), d, ctx.dtype, ctx.device)
+        tie_gradients(params, H // stored_heads(s))
+        return params
     std = s["init"]["random_std"] if s["init"]["random_std"] is not None else d ** -0.5
     params = random_params(seeds, H, d, std, ctx.dtype, ctx.device)
     if init == "one_step":
@@ -41,13 +57,14 @@ def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> tuple[Problem,
     X, y = splits["train"]
 
     def full_loss(params):
-        return logistic_loss(forward(params, X, model["pooling"], model["head_scaling"], model["temperature"]), y)
+        return logistic_loss(forward(params, X, model["pooling"], model["head_scaling"], model["temperature"],
+                                     s["heads"]), y)
 
     params = init_params(s, X.shape[-1], full_loss, ctx)
     extra = {k: t[k] for k in ("relevant_train", "relevant_test", "W_star", "U_star") if k in t}
     opt, log = s["optimizer"], s["log"]
     grid = log_step_grid(s["steps"], log["points_per_decade"], log["dense_until"], tuple(log["extra_steps"]))
-    problem = Problem(params, lambda step, gen: full_loss(params), make_probe(params, splits, model, extra),
+    problem = Problem(params, lambda step, gen: full_loss(params), make_probe(params, splits, model, extra, s["heads"]),
                       build_optimizer(opt["rule"], params.values(), opt), s["steps"], grid)
     variables = {**COMMON_VARS, **(DM1_VARS if s["data"]["kind"] == "dm1" else PLANTED_VARS)}
     return problem, variables
