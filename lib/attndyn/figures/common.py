@@ -41,13 +41,14 @@ def band(ax, values: xr.DataArray, label: str | None = None, color=None, x: str 
 
 def save(fig, png: str | Path, pdf: str | Path, caption: str | None = None) -> None:
     """Write PNG and PDF atomically; the caption is printed below the panels."""
-    if caption:
-        fig.text(0.01, 0.005, caption, fontsize=7.5, wrap=True, va="bottom", ha="left")
+    if caption:   # below the axes; bbox_inches="tight" grows the canvas to hold it
+        fig.text(0.01, -0.01, caption, fontsize=7.5, wrap=True, va="top", ha="left")
     for path, fmt in ((png, "png"), (pdf, "pdf")):
         atomic_write(path, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, bbox_inches="tight"))
     plt.close(fig)
 
 
 def subplots(rows: int, cols: int, width: float = 3.4, height: float = 2.7, **kw):
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows + 0.6), squeeze=False, **kw)
+    kw.setdefault("layout", "constrained")
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False, **kw)
     return fig, axes

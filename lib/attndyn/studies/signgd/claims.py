@@ -41,10 +41,13 @@ def c3_gd_generalizes(ds: xr.Dataset, c: dict) -> Claim:
 
 
 def _stage_times(sg: xr.Dataset, c: dict) -> dict[str, float]:
+    """First logged step at which each stage's mechanism is in place (seed means):
+    II  Q/K noise signs agree;  III key signal opposite to query signal (this sign pattern makes
+    logit_21 negative, spec Sec. 6);  IV  s21 below its threshold."""
     steps = sg.step.values
     return {
         "II": first_step_reaching(steps, sg.qk_noise_sign_agreement.mean("seed").values, c["C4_qk_agreement_min"]),
-        "III": first_step_reaching(steps, sg.query_signal_majority.mean("seed").values, c["C4_majority_min"]),
+        "III": first_step_reaching(steps, sg.key_signal_opposite.mean("seed").values, c["C4_majority_min"]),
         "IV": first_step_reaching(steps, sg.s21.mean(("seed", "sample")).values, c["C4_s21_max"], above=False),
     }
 
@@ -78,7 +81,9 @@ def c4_four_stages(ds: xr.Dataset, c: dict) -> list[Claim]:
               f"key-noise alignment to sign(qsig) >= {c['C4_key_noise_align_min']:g} at t = {c['C4_key_noise_align_by_t']}",
               f"alignment {fmt(key_align)}", key_align >= c["C4_key_noise_align_min"]),
         Claim("C4 stages appear in order",
-              "first step of stage II <= stage III <= stage IV (thresholds as above, seed means)",
+              f"first step with Q/K noise sign agreement >= {c['C4_qk_agreement_min']:g} <= first step with key "
+              f"signal opposite to query signal in >= {c['C4_majority_min']:g} of neurons <= first step with "
+              f"s21 <= {c['C4_s21_max']:g} (seed means)",
               f"t_II {fmt(times['II'])}; t_III {fmt(times['III'])}; t_IV {fmt(times['IV'])}", bool(ordered)),
     ]
 

@@ -11,9 +11,20 @@ from .plan import FIGURES
 OPT_COLORS = {"signgd": "tab:red", "adam": "tab:blue", "gd": "tab:green"}
 
 
+def shown_neuron(ds: xr.Dataset, fig_cfg: dict) -> int:
+    """`neuron_index`, or with 'auto' the first neuron whose final SignGD query signal is positive
+    (so, as in the paper's Fig. 1d, noise features flip from negative to positive)."""
+    if fig_cfg["neuron_index"] != "auto":
+        return int(fig_cfg["neuron_index"])
+    run = ds.sel(optimizer="signgd").isel(seed=fig_cfg["seed_index"]).dropna("step", subset=["query_signal"])
+    positive = np.flatnonzero(run.query_signal.isel(step=-1).values > 0)
+    return int(positive[0]) if len(positive) else 0
+
+
 def _neuron_panel(ax, ds: xr.Dataset, opt: str, fig_cfg: dict, horizon: int) -> None:
     """Query noise, key noise and query signal of one neuron of one seed (Fig. 1d / 2a-b)."""
-    run = ds.sel(optimizer=opt).isel(seed=fig_cfg["seed_index"], neuron=fig_cfg["neuron_index"])
+    neuron = shown_neuron(ds, fig_cfg)
+    run = ds.sel(optimizer=opt).isel(seed=fig_cfg["seed_index"], neuron=neuron)
     run = run.sel(step=run.step <= horizon).dropna("step", subset=["query_noise"], how="all")
     sign_at_split = np.sign(run.query_noise.sel(step=fig_cfg["split_time"], method="nearest").values)
     t = run.step.values
@@ -26,7 +37,7 @@ def _neuron_panel(ax, ds: xr.Dataset, opt: str, fig_cfg: dict, horizon: int) -> 
     ax.plot(t, run.query_signal, color="black", lw=1.8, label="query signal")
     ax.axhline(0, color="grey", lw=0.5)
     ax.set(xlabel="step t", ylabel="inner product",
-           title=f"{opt}: neuron {fig_cfg['neuron_index']}, seed {int(run.seed)}")
+           title=f"{opt}: neuron {neuron}, seed {int(run.seed)}")
     ax.legend(loc="best")
 
 
@@ -35,15 +46,18 @@ def fig1(experiments: dict, cfg: dict, png, pdf, caption) -> None:
     run = ds.isel(seed=f["seed_index"])
     early = run.sel(step=run.step <= f["early_horizon"])
     fig, ax = subplots(1, 4, width=3.6)
+    neuron = shown_neuron(experiments["dynamics"], f)
     for i in range(early.sizes["sample"]):
-        ax[0, 0].plot(early.step, early.key_noise.isel(neuron=f["neuron_index"], sample=i), "o-", lw=0.8, ms=2)
+        ax[0, 0].plot(early.step, early.key_noise.isel(neuron=neuron, sample=i), "o-", lw=0.8, ms=2)
         ax[0, 1].plot(early.step, early.mean_value_noise.isel(sample=i), "o-", lw=0.8, ms=2)
-    ax[0, 0].set(xlabel="step t", ylabel="key noise <w_K,s, y_i xi_i>", title=f"(a) key noise, neuron {f['neuron_index']}")
+    ax[0, 0].set(xlabel="step t", ylabel="key noise <w_K,s, y_i xi_i>", title=f"(a) key noise, neuron {neuron}")
     ax[0, 1].set(xlabel="step t", ylabel="mean value noise <vbar, y_i xi_i>", title="(b) mean value noise")
+    for a in ax[0, :2]:
+        a.set_xticks(range(f["early_horizon"] + 1))
     late = ds.sel(step=ds.step <= f["late_horizon"])
     band(ax[0, 2], late.s11.mean("sample"), label="s11 (signal->signal)", color="tab:blue")
     band(ax[0, 2], late.s21.mean("sample"), label="s21 (noise->signal)", color="tab:red", logy=True)
-    ax[0, 2].set(yscale="log", xlabel="step t", ylabel="softmax output (mean over samples)", title="(c) softmax outputs")
+    ax[0, 2].set(yscale="log", xlabel="step t", ylabel="softmax output (sample mean)", title="(c) softmax outputs")
     ax[0, 2].legend()
     _neuron_panel(ax[0, 3], experiments["dynamics"], "signgd", f, f["late_horizon"])
     ax[0, 3].set_title("(d) " + ax[0, 3].get_title())
