@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).parent
 # a study's own files are added by `_study_files`.
 CORE_FILES = {
     "data": ["studies/base.py"],
-    "train": ["train.py", "optim/*.py", "grid.py", "runtime.py", "results.py", "checkpoint.py",
+    "train": ["train.py", "cells.py", "optim/*.py", "grid.py", "runtime.py", "results.py", "checkpoint.py",
               "studies/base.py"],
     "aggregate": ["results.py"],
     "figures": ["figures/*.py"],

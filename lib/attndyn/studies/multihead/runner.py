@@ -5,8 +5,8 @@ import torch
 
 from ...grid import log_step_grid
 from ...optim import build_optimizer
-from ...results import cell_dataset
-from ...train import Checkpointing, Problem, train
+from ...cells import run_cell
+from ...train import Problem
 from ..base import CellSpec, RunContext
 from .model import forward, logistic_loss, random_params, zero_params
 from .probes import COMMON_VARS, DM1_VARS, PLANTED_VARS, make_probe
@@ -73,7 +73,5 @@ def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> tuple[Problem,
 def train_cell(cell: CellSpec, data: dict, ctx: RunContext):
     """Train all trials of a cell as one batch; return its xarray Dataset."""
     problem, variables = build_problem(cell, data, ctx)
-    result = train(problem, Checkpointing(ctx.checkpoint_path, ctx.checkpoint_every, ctx.fingerprint,
-                                          ctx.stop_after))
-    attrs = {**ctx.provenance, "optimizer_settings": str(cell.settings["optimizer"])}
-    return cell_dataset(result, variables, cell.settings["data"]["seeds"], cell.coords, attrs)
+    return run_cell(problem, variables, cell.settings["data"]["seeds"], cell, ctx,
+                    optimizer_settings=str(cell.settings["optimizer"]))
