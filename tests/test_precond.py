@@ -168,3 +168,18 @@ def test_default_and_smoke_configs_validate_and_plan():
         validate(copy.deepcopy(config))
         plan = Plan({**config, "studies": ["precond"]}).studies["precond"]
         assert set(plan.experiments) == {"compare", "scaling", "ablations"}
+
+
+def test_c3_pre_plateau_window_skips_transient_and_stops_near_floor():
+    """Rise at t=1, burn-in 2, geometric fall rho=0.8 to floor 1e-3: window [2, first t with E <= 3 floor]."""
+    import numpy as np
+    import xarray as xr
+    from attndyn.studies.precond.claims import geometric_fit, pre_plateau_window
+    t = np.arange(0, 101)
+    E = 10.0 * 0.8 ** t + 1e-3
+    E[0], E[1] = 50.0, 80.0
+    curve = xr.DataArray(E, coords={"step": t}, dims="step")
+    start, stop = pre_plateau_window(curve, burn_in=2, floor_factor=3.0)
+    assert start == 2 and E[stop] <= 3 * E[-1] < E[stop - 1]
+    rho, r2, points = geometric_fit(curve, start, stop)
+    assert abs(rho - 0.8) < 0.01 and r2 > 0.99 and points == stop - start + 1

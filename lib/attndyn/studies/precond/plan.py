@@ -90,8 +90,9 @@ def plan(section: dict, top: dict) -> StudyPlan:
         cells["compare"].append(_cell(section, "compare", {"optimizer": name}, base, method))
     for n in section["data"]["n_grid"]:
         data = _data(section, n=n)
-        cells["scaling"].append(_cell(section, "scaling", {"n": n}, data, _alg(section, section["alg"]["init"]),
-                                      spectral_reference=True))
+        scaling = section["alg"]["scaling_iters"] or section["alg"]["iters"]      # S1 runs to its floor (C4)
+        cells["scaling"].append(_cell(section, "scaling", {"n": n}, data,
+                                      _alg(section, section["alg"]["init"], iters=scaling), spectral_reference=True))
     for spec in section["ablation_sigma_specs"]:
         data = _data(section, sigma_spec=spec)
         for name in ["full"] + list(section["ablations"]):
