@@ -6,9 +6,9 @@ import torch
 
 from ...grid import log_step_grid
 from ...optim import build_optimizer
-from ...results import cell_dataset
+from ...cells import run_cell
 from ...runtime import resolve_dtype
-from ...train import Checkpointing, Problem, train
+from ...train import Problem
 from ..base import CellSpec, RunContext
 from .algorithm import StructureAwareGD, sample_covariance, spectral_init
 from .data import test_prompts
@@ -75,10 +75,7 @@ def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> Problem:
 
 def train_cell(cell: CellSpec, data: dict, ctx: RunContext):
     """Train all runs of a cell as one batch; return its xarray Dataset (dims seed, step)."""
-    problem = build_problem(cell, data, ctx)
-    result = train(problem, Checkpointing(ctx.checkpoint_path, ctx.checkpoint_every, ctx.fingerprint,
-                                          ctx.stop_after))
     method = cell.settings["method"]
-    attrs = {**ctx.provenance, "method_settings": str(method),
-             "examples_per_step": int(method.get("batch_size") or cell.settings["data"]["n"])}
-    return cell_dataset(result, VARIABLES, cell.settings["data"]["data_seeds"], cell.coords, attrs)
+    return run_cell(build_problem(cell, data, ctx), VARIABLES, cell.settings["data"]["data_seeds"], cell, ctx,
+                    method_settings=str(method),
+                    examples_per_step=int(method.get("batch_size") or cell.settings["data"]["n"]))
