@@ -189,3 +189,58 @@ def test_smoke_cells_run_end_to_end():
         experiments[name] = xr.combine_by_coords(cells, combine_attrs="drop_conflicts")
     rows = study.claims(experiments, cfg["kernels"])
     assert [r.claim[:2] for r in rows] == ["C1", "C2", "C3", "C4", "C6"]
+
+
+@pytest.mark.parametrize("kernel", ["softmax", "gaussian"])
+def test_s1_zero_padding_is_exact(kernel):
+    """S1 runs every D as one zero-padded batch: losses and feature sigma_Nn equal the unpadded ones."""
+    from attndyn.studies.kernels.data import s1_data
+    from attndyn.studies.kernels.synthetic import feature_sigma_min, forward, squared_loss
+    from attndyn.studies.kernels.synthetic_runner import _s1_padded
+
+    syn = dict(N=2, n=2, D_grid=[2, 4, 8], d=2, d_v=None, heads=1, init_std=1.5, tie_qk_init=True, seeds=[0, 1])
+    data = s1_data(syn)
+    P = {k: torch.tensor(v) for k, v in _s1_padded(data, syn).items()}
+    X, y = P.pop("X"), P.pop("y")
+    padded = squared_loss(forward(P, X, kernel), y)
+    smin = feature_sigma_min(P, X, kernel)
+    for i, D in enumerate(syn["D_grid"]):
+        W = {k: torch.tensor(data[f"{k}_D{D}"]) for k in ("W_Q", "W_K", "W_V", "W_O")}
+        Xd, yd = torch.tensor(data[f"X_D{D}"]), torch.tensor(data[f"y_D{D}"])
+        assert torch.allclose(padded[2 * i:2 * i + 2], squared_loss(forward(W, Xd, kernel), yd), rtol=1e-12)
+        if D >= 4:
+            assert torch.allclose(smin[2 * i:2 * i + 2], feature_sigma_min(W, Xd, kernel), rtol=1e-8)
+
+
+def test_inverse_smoothness_step_is_one_over_L_for_wv():
+    """W_V-only least squares: lambda_max of the Hessian = ||F||_2^2 ||w_O||^2 (single head)."""
+    from attndyn.studies.kernels.synthetic import head_features, init_weights, squared_loss, forward, tokens
+    from attndyn.studies.kernels.synthetic_runner import per_run_step_size
+
+    rng = np.random.default_rng(1)
+    W = {k: torch.tensor(np.stack([v, v * 0.5])) for k, v in init_weights(rng, 6, 3, 4, 1, 1.0).items()}
+    X = torch.tensor(np.stack([tokens(rng, 2, 3, 6)] * 2))
+    y = torch.randn(2, 2, 3, dtype=torch.float64)
+    W["W_V"].requires_grad_(True)
+    eta = per_run_step_size(lambda: squared_loss(forward(W, X, "softmax"), y), [W["W_V"]],
+                            {"lr_rule": "inverse_smoothness", "lr_scale": 1.0, "power_iters": 200})
+    F = head_features(W, X, "softmax")[:, 0].reshape(2, 6, 6)
+    L = torch.linalg.svdvals(F)[:, 0] ** 2 * (W["W_O"][:, 0] ** 2).sum(-1)
+    assert torch.allclose(eta, 1.0 / L, rtol=1e-6)
+
+
+def test_c3_counts_diverged_runs_as_failures():
+    import xarray as xr
+
+    from attndyn.studies.kernels.claims import c3_plateau
+
+    loss = np.ones((1, 1, 2, 2, 2))                                    # train, kernel, D, seed, step
+    loss[..., 1] = 0.5
+    loss[0, 0, 0, 1, 1] = np.nan                                       # one diverged run (NaN after divergence)
+    ds = xr.Dataset({"train_loss": (("train", "kernel", "D", "seed", "step"), loss),
+                     "diverged": (("train", "kernel", "D", "seed"), np.isnan(loss[..., 1])), "final_step": ((), 10)},
+                    coords={"train": ["wv"], "kernel": ["softmax"], "D": [2, 4], "seed": [0, 1], "step": [0, 10]})
+    assert not c3_plateau(ds, 8, 1e-3).passed
+    ds["train_loss"][0, 0, 0, 1, 1] = 0.5
+    ds["diverged"][:] = False
+    assert c3_plateau(ds, 8, 1e-3).passed

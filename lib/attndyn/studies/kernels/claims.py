@@ -11,14 +11,24 @@ from .metrics import accuracy_auc, grad_ratio, relative_final_loss, s2_outcomes
 DECAY_FLOOR = 1e-12          # the decay phase of C2 ends where the relative loss first drops below this
 
 
+def _by_D(values: xr.DataArray, reduce: str) -> str:
+    """Per-D summary (worst over train, kernel, seed) for the measured column."""
+    red = getattr(values, reduce)
+    return ", ".join(f"D={int(D)}: {fmt(float(red([d for d in values.dims if d != 'D']).sel(D=D)))}"
+                     for D in values["D"].values)
+
+
 def c1_global_convergence(ds: xr.Dataset, Nn: int, limit: float) -> Claim:
     rel = relative_final_loss(ds).sel(D=ds["D"] >= Nn)
+    rel = rel.where(~ds["diverged"].sel(D=ds["D"] >= Nn), np.inf)         # a diverged run did not converge
     worst = rel.max("seed").max("D")                                   # (train, kernel)
     parts = [f"{t}/{k}: {fmt(float(worst.sel(train=t, kernel=k)))}" for t in worst["train"].values
              for k in worst["kernel"].values]
+    smin = ds["feat_sigma_min"].isel(step=0).sel(D=ds["D"] >= Nn)
     return Claim("C1 global convergence above the width threshold (S1)",
                  f"final/initial loss <= {limit:g} for every seed, D >= Nn = {Nn}, both kernels, W_V-only and joint",
-                 "worst " + "; ".join(parts), bool((worst <= limit).all()))
+                 "worst " + "; ".join(parts) + " | worst per D: " + _by_D(rel, "max")
+                 + " | min init sigma_Nn per D: " + _by_D(smin, "min"), bool((worst <= limit).all()))
 
 
 def _decay_r2(steps: np.ndarray, rel: np.ndarray) -> float:
@@ -35,22 +45,26 @@ def c2_linear_rate(ds: xr.Dataset, Nn: int, r2_min: float) -> Claim:
     r2 = np.apply_along_axis(lambda r: _decay_r2(steps, r), -1, rel.values)
     r2 = xr.DataArray(r2, dims=rel.dims[:-1], coords={d: rel[d] for d in rel.dims[:-1]})
     worst = r2.min(["seed", "D"])
+    per_D = _by_D(r2, "min")
     parts = [f"{t}/{k}: {fmt(float(worst.sel(train=t, kernel=k)))}" for t in worst["train"].values
              for k in worst["kernel"].values]
     return Claim("C2 linear rate above the width threshold (S1)",
                  f"R^2 of log(loss) vs step over the decay phase >= {r2_min:g} for every run with D >= Nn",
-                 "min R^2 " + "; ".join(parts), bool((worst >= r2_min).all()))
+                 "min R^2 " + "; ".join(parts) + " | min per D: " + per_D, bool((worst >= r2_min).all()))
 
 
 def c3_plateau(ds: xr.Dataset, Nn: int, limit: float) -> Claim:
     if "wv" not in ds["train"].values or not (ds["D"] <= Nn // 2).any():
         return Claim("C3 plateau below the threshold (S1)", "needs W_V-only runs with D <= Nn/2", "not run", False)
-    rel = relative_final_loss(ds).sel(train="wv", D=ds["D"] <= Nn // 2)
+    sel = dict(train="wv", D=ds["D"] <= Nn // 2)
+    diverged = ds["diverged"].sel(**sel)
+    rel = relative_final_loss(ds).sel(**sel).where(~diverged, -np.inf)   # a diverged run is not a plateau
     least = rel.min(["seed", "D"])
     parts = [f"{k}: {fmt(float(least.sel(kernel=k)))}" for k in least["kernel"].values]
     return Claim("C3 plateau below the threshold (S1, W_V only, random targets)",
                  f"final/initial loss >= {limit:g} for every seed with D <= Nn/2 = {Nn // 2}",
-                 "min " + "; ".join(parts), bool((least >= limit).all()))
+                 "min " + "; ".join(parts) + f"; diverged runs {int(diverged.sum())} (count as failures)",
+                 bool((least >= limit).all()))
 
 
 def c4_softmax_pitfall(ds: xr.Dataset, cfg: dict) -> Claim:

@@ -49,23 +49,30 @@ def _detached(W: dict) -> dict:
 
 
 def train_s3(cell, data: dict, ctx) -> xr.Dataset:
-    """Stage 1 (softmax, all attention weights), stage 2 (cell kernel, W_Q only), then the 2-D slice."""
+    """Stage 1 (softmax, all attention weights) once, then per kernel: stage 2 (W_Q only) from the same
+    stage-1 point and the 2-D slice; stacked on a `kernel` dim."""
     s, ls = cell.settings, cell.settings["landscape"]
     W = _tensors(data, ("W_Q", "W_K", "W_V", "W_O", "X", "y"), "", ctx)
     X, y = W.pop("X"), W.pop("y")
     stage1 = synthetic_problem(W, X, y, TRAINED["attention"], "softmax", s["model"],
                                {"lr": ls["lr"], "steps": ls["stage1_steps"]}, s["log"])
     train(stage1, _ckpt(ctx, ".stage1"))
-    W = _detached(W)
-    stage2 = synthetic_problem(W, X, y, TRAINED[ls["stage2_params"]], cell.coords["kernel"], s["model"],
-                               {"lr": ls["lr"], "steps": ls["stage2_steps"]}, s["log"])
-    result = train(stage2, _ckpt(ctx, ".stage2"))
-    ds = cell_dataset(result, SYNTH_VARS, ls["seeds"], cell.coords, ctx.provenance)
-    gen = torch.Generator().manual_seed(ls["direction_seed"])
-    d1, d2 = (filter_normalized_direction(W["W_Q"].detach(), gen) for _ in range(2))
-    coords = np.linspace(ls["range"][0], ls["range"][1], ls["grid"])
-    grid = loss_grid(W, X, y, cell.coords["kernel"], s["model"], d1, d2, coords)
-    ds = ds.assign_coords(a=coords, b=coords)
-    ds["landscape"] = (("seed", "a", "b"), grid, {"long_name": "training loss on W_Q* + a d1 + b d2"})
-    ds["roughness"] = ("seed", roughness(grid), {"long_name": "mean |Laplacian| / loss range"})
+    start, parts = _detached(W), []
+    for kernel in s["kernels"]:
+        W = _detached(start)
+        stage2 = synthetic_problem(W, X, y, TRAINED[ls["stage2_params"]], kernel, s["model"],
+                                   {"lr": ls["lr"], "steps": ls["stage2_steps"]}, s["log"])
+        result = train(stage2, _ckpt(ctx, f".stage2.{kernel}"))
+        ds = cell_dataset(result, SYNTH_VARS, ls["seeds"], {**cell.coords, "kernel": kernel}, ctx.provenance)
+        gen = torch.Generator().manual_seed(ls["direction_seed"])
+        d1, d2 = (filter_normalized_direction(W["W_Q"].detach(), gen) for _ in range(2))
+        coords = np.linspace(ls["range"][0], ls["range"][1], ls["grid"])
+        grid = loss_grid(W, X, y, kernel, s["model"], d1, d2, coords)
+        ds = ds.assign_coords(a=coords, b=coords)
+        ds["landscape"] = (("seed", "a", "b"), grid, {"long_name": "training loss on W_Q* + a d1 + b d2"})
+        ds["roughness"] = ("seed", roughness(grid), {"long_name": "mean |Laplacian| / loss range"})
+        parts.append(ds)
+    ds = xr.concat(parts, dim="kernel", data_vars="all", coords="minimal", compat="override",
+                   combine_attrs="override")
+    ds["final_step"] = ds["final_step"].isel(kernel=0, drop=True)
     return ds

@@ -46,8 +46,9 @@ def squared_loss(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def feature_sigma_min(W: dict, X: torch.Tensor, kernel: str, temperature=None, rownorm=False) -> torch.Tensor:
-    """Smallest singular value of the stacked Nn x (H D) feature matrix [S_i X_i] (spec Sec. 7 S1): (R,)."""
+    """Nn-th largest singular value of the stacked Nn x (H D) feature matrix [S_i X_i] (spec Sec. 7 S1): (R,).
+    Zero-padded feature columns (S1 batches all D by zero-padding to the largest D) leave it unchanged."""
     F = head_features(W, X, kernel, temperature, rownorm)                # (R, H, N, n, D)
     R, H, N, n, D = F.shape
     F = F.permute(0, 2, 3, 1, 4).reshape(R, N * n, H * D)
-    return torch.linalg.svdvals(F)[:, -1] if H * D >= N * n else torch.zeros(R, dtype=F.dtype)
+    return torch.linalg.svdvals(F)[:, N * n - 1] if H * D >= N * n else torch.zeros(R, dtype=F.dtype)
