@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .config import resolved_json
@@ -37,8 +37,11 @@ def _study_files(study: str, stage: str) -> list[Path]:
     return []
 
 
+@lru_cache(maxsize=None)
 def code_digest(study: str, stage: str) -> str:
-    """SHA-256 of the package sources a stage depends on (a Snakemake params rerun trigger)."""
+    """SHA-256 of the package sources a stage depends on (a Snakemake params rerun trigger).
+
+    Cached: sources do not change while Snakemake builds its DAG."""
     files = [f for pattern in CORE_FILES[stage] for f in sorted(PACKAGE.glob(pattern))]
     files += _study_files(study, stage)
     digest = hashlib.sha256()
@@ -63,11 +66,16 @@ class Plan:
     def cells(self, study: str, experiment: str) -> list[CellSpec]:
         return self.studies[study].experiments[experiment]
 
+    @cached_property
+    def _cell_index(self) -> dict[tuple[str, str, str], CellSpec]:
+        return {(study, experiment, cell.id): cell for study, sp in self.studies.items()
+                for experiment, cells in sp.experiments.items() for cell in cells}
+
     def cell(self, study: str, experiment: str, cell_id: str) -> CellSpec:
-        for cell in self.cells(study, experiment):
-            if cell.id == cell_id:
-                return cell
-        raise KeyError(f"no cell {cell_id!r} in {study}/{experiment}")
+        try:
+            return self._cell_index[study, experiment, cell_id]
+        except KeyError:
+            raise KeyError(f"no cell {cell_id!r} in {study}/{experiment}") from None
 
     def figure(self, study: str, name: str) -> FigureSpec:
         return self.studies[study].figures[name]
