@@ -119,3 +119,15 @@ def test_stage_one_value_noise_grows_by_two_eta_l1(smoke_config):
     lr = section["optimizers"]["signgd"]["lr"]
     expected = np.broadcast_to(2 * lr * l1, growth.shape)
     np.testing.assert_allclose(growth[:, disjoint], expected[:, disjoint], rtol=1e-9)
+
+
+def test_majority_vote_ignores_tied_neurons():
+    """Stage III statistic: a neuron whose sample votes split evenly has no majority to agree with."""
+    from attndyn.studies.signgd.probes import stage_statistics
+
+    qsig = torch.tensor([[0.5, -0.2, 0.1]], dtype=F64)                    # (R=1, m_k=3)
+    qn = torch.tensor([[[1.0, 2.0], [-1.0, -3.0], [1.0, -1.0]]], dtype=F64)   # neuron 2 ties 1:1
+    stats = stage_statistics(qsig, -qsig, qn, qn)
+    assert stats["query_signal_majority"].item() == 1.0
+    stats = stage_statistics(-qsig, qsig, qn, qn)
+    assert stats["query_signal_majority"].item() == 0.0

@@ -30,7 +30,8 @@ FEATURE_VARS = {
     "s11": Var("softmax output s_{i,11} (signal query -> signal key)", dims=("sample",)),
     "s21": Var("softmax output s_{i,21} (noise query -> signal key)", dims=("sample",)),
     "qk_noise_sign_agreement": Var("fraction of (s, i) with sign(query noise) = sign(key noise)"),
-    "query_signal_majority": Var("fraction of neurons with sign(qsig_s) = sign(sum_i sign(qn_{s,i}))"),
+    "query_signal_majority": Var("fraction of neurons with sign(qsig_s) = sign(sum_i sign(qn_{s,i})), "
+                                 "among neurons whose vote is not tied"),
     "key_signal_opposite": Var("fraction of neurons with sign(ksig_s) = -sign(qsig_s)"),
     "key_noise_alignment": Var("fraction of (s, i) with sign(kn_{s,i}) = sign(qsig_s)"),
     "query_noise_alignment": Var("fraction of (s, i) with sign(qn_{s,i}) = sign(qsig_s)"),
@@ -59,11 +60,13 @@ def _frac(mask: torch.Tensor) -> torch.Tensor:
 
 def stage_statistics(qsig, ksig, qn, kn) -> dict[str, torch.Tensor]:
     """Sign statistics of stages II-IV (spec Sec. 5). qsig, ksig (R, m_k); qn, kn (R, m_k, n)."""
-    majority = torch.sign(torch.sign(qn).sum(-1))                         # (R, m_k)
+    majority = torch.sign(torch.sign(qn).sum(-1))                         # (R, m_k); 0 on a tied vote
+    decided = majority != 0                                               # an even n can split evenly
+    agree = ((torch.sign(qsig) == majority) & decided).sum(-1) / decided.sum(-1)   # NaN if all tied
     q_sign = torch.sign(qsig)[..., None]                                  # (R, m_k, 1)
     return {
         "qk_noise_sign_agreement": _frac(torch.sign(qn) == torch.sign(kn)),
-        "query_signal_majority": _frac(torch.sign(qsig) == majority),
+        "query_signal_majority": agree.to(qsig.dtype),
         "key_signal_opposite": _frac(torch.sign(ksig) == -torch.sign(qsig)),
         "key_noise_alignment": _frac(torch.sign(kn) == q_sign),
         "query_noise_alignment": _frac(torch.sign(qn) == q_sign),
