@@ -18,9 +18,26 @@ class Tokens:
     val: list[torch.Tensor]    # L tensors (R, n, K_l)
     d: int
 
+    def __post_init__(self):
+        self._idx, self._val = torch.cat(self.idx, -1), torch.cat(self.val, -1)    # (R, n, sum K_l)
+        bounds = torch.tensor([0] + [i.shape[-1] for i in self.idx]).cumsum(0).tolist()
+        self._segments = list(zip(bounds[:-1], bounds[1:]))
+
     def project(self, W: torch.Tensor) -> torch.Tensor:
-        """<w_m, x^(l)> for every row w_m of W (R, m, d): returns (R, n, L, m)."""
-        return torch.stack([_project_block(W, i, v) for i, v in zip(self.idx, self.val)], dim=2)
+        """<w_m, x^(l)> for every row w_m of W (R, m, d): returns (R, n, L, m).
+
+        One gather over all tokens' pairs: its backward fills one (R, m, d) buffer per call."""
+        R, n, K = self._idx.shape
+        picked = torch.gather(W, 2, self._idx.reshape(R, 1, n * K).expand(-1, W.shape[1], -1))
+        terms = picked.reshape(R, -1, n, K) * self._val[:, None]                   # (R, m, n, K)
+        per_token = [terms[..., a:b].sum(-1) for a, b in self._segments]            # L x (R, m, n)
+        return torch.stack(per_token, dim=-1).permute(0, 2, 3, 1)                  # (R, n, L, m)
+
+    def chunks(self, size: int) -> list["Tokens"]:
+        """The same batch split along samples (bounded temporaries when evaluating large test sets)."""
+        n = self.idx[0].shape[1]
+        return [Tokens([i[:, a:a + size] for i in self.idx], [v[:, a:a + size] for v in self.val], self.d)
+                for a in range(0, n, size)]
 
     def dense(self) -> torch.Tensor:
         """X (R, n, L, d); for tests and small problems."""
@@ -29,13 +46,6 @@ class Tokens:
         for l, (i, v) in enumerate(zip(self.idx, self.val)):
             X[:, :, l].scatter_add_(-1, i, v)
         return X
-
-
-def _project_block(W: torch.Tensor, idx: torch.Tensor, val: torch.Tensor) -> torch.Tensor:
-    """sum_k W[r, m, idx[r, i, k]] * val[r, i, k]: (R, n, m), via a gather on W's last dim."""
-    R, n, K = idx.shape
-    picked = torch.gather(W, 2, idx.reshape(R, 1, n * K).expand(-1, W.shape[1], -1))   # (R, m, n*K)
-    return (picked.reshape(R, -1, n, K) * val[:, None]).sum(-1).transpose(1, 2)        # (R, n, m)
 
 
 def tokens(data: dict, split: str, dtype: torch.dtype, device) -> tuple[Tokens, torch.Tensor]:
