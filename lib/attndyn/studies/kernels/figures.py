@@ -13,12 +13,11 @@ TRAIN_LABEL = {"wv": "W_V only", "attention": "W_Q, W_K, W_V"}
 
 
 def _save(fig, png, pdf, caption: str) -> None:
-    """Leave room below the panels for the caption, then write PNG + PDF."""
+    """No minor tick labels (they crowd the log axes), then PNG + PDF with the caption below the panels."""
     from matplotlib.ticker import NullFormatter
 
     for ax in fig.axes:
         ax.xaxis.set_minor_formatter(NullFormatter())
-    fig.tight_layout(rect=(0, 0.16, 1, 1))
     save(fig, png, pdf, caption)
 
 
