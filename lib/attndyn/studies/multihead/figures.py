@@ -56,7 +56,6 @@ def draw(name: str, experiments: dict, section: dict, png, pdf) -> None:
     slope = section["plot"].get("reference_slope", -1) if name.startswith("fig2") else None
     for row, opt in enumerate(opts):
         optimizer_row(ax[row], ds, opt, panels, slope)
-    fig.tight_layout(rect=(0, 0.1 / len(opts), 1, 1))      # room for the caption below the panels
     save(fig, png, pdf, spec.caption)
 
 

@@ -18,8 +18,7 @@ METRICS = {"E_inf": "E_inf (Theorem 1)", "train_loss": "training loss L_n", "tes
 
 
 def _save(fig, png, pdf, caption, rows: int = 1) -> None:
-    """Leave room between panels and below them for the caption, then write PNG + PDF."""
-    fig.subplots_adjust(wspace=0.4, hspace=0.5, bottom=0.3 / rows)
+    """PNG + PDF; the shared constrained layout spaces the panels and puts the caption below them."""
     save(fig, png, pdf, caption)
 
 
