@@ -61,7 +61,9 @@ def test_sparse_tokens_match_dense_forward():
     dense = X.dense()                                                     # (R, n, 2, d)
     assert dense.shape == (2, 6, 2, 50)
     Q = torch.einsum("rnld,rkd->rnlk", dense, params["WQ"])
-    assert torch.allclose(X.project(params["WQ"]), Q, atol=1e-14)
+    assert torch.allclose(X.project(params["WQ"]), Q, atol=1e-14)            # differentiable gather
+    with torch.no_grad():
+        assert torch.allclose(X.project(params["WQ"]), Q, atol=1e-14)        # frozen: sparse matrix
     f = forward(params, X)
     assert f.shape == (2, 6) and logistic_loss(f, y).shape == (2,)
 
@@ -131,3 +133,31 @@ def test_majority_vote_ignores_tied_neurons():
     assert stats["query_signal_majority"].item() == 1.0
     stats = stage_statistics(-qsig, qsig, qn, qn)
     assert stats["query_signal_majority"].item() == 0.0
+
+
+def test_active_coordinates_cover_every_token_and_round_trip():
+    from attndyn.studies.signgd.active import ActiveCoordinates
+
+    data = _synthetic(n=6, d=200, s=5, seeds=[0, 1, 2])
+    X, _ = tokens(data, "train", F64, CPU)
+    init = init_params(3, 200, 3, 4, 0.3, [0, 1, 2], F64, CPU)
+    sub = ActiveCoordinates(X, init)
+    for r in range(3):
+        touched = set(X._idx[r].flatten().tolist())
+        assert touched <= set(sub.active[r].tolist()) and len(set(sub.active[r].tolist())) == sub.active.shape[1]
+    assert sub.active.shape[1] < 200
+    assert all(torch.equal(sub.full()[k], init[k]) for k in init)
+    with torch.no_grad():
+        assert torch.allclose(sub.X.project(sub.params["WQ"]), X.project(init["WQ"]), atol=1e-14)
+
+
+@pytest.mark.parametrize("optimizer", ["signgd", "adam", "gd"])
+def test_training_active_coordinates_equals_training_all(smoke_config, optimizer):
+    """Weight decay 1e-300 changes no number but forces the full-coordinate path (active.py)."""
+    section = smoke_config["signgd"]
+    compact = _run_cell(section, [0, 1], optimizer, 40)
+    section = copy.deepcopy(section)
+    section["optimizers"][optimizer]["weight_decay"] = 1e-300
+    full = _run_cell(section, [0, 1], optimizer, 40)
+    for name in ("train_loss", "test_loss", "query_noise", "key_signal", "norm_WQ", "mean_value_noise"):
+        np.testing.assert_allclose(compact[name], full[name], rtol=0, atol=1e-12)

@@ -7,8 +7,6 @@ from ...results import Var
 from .tokens import Tokens
 from .model import attention, forward, logistic_loss, mean_value
 
-TEST_CHUNK = 250       # test samples per forward pass in the probes (fastest measured, R = 1 and 16)
-
 GLOBAL_VARS = {
     "train_loss": Var("training loss (logistic)"),
     "test_loss": Var("test loss (logistic)"),
@@ -48,7 +46,7 @@ def global_probes(params: dict, train, test, temperature: float) -> dict[str, to
     """Losses, accuracies and weight norms, each (R,)."""
     (X, y), (X_test, y_test) = train, test
     f = forward(params, X, temperature)                                       # (R, n)
-    f_test = torch.cat([forward(params, chunk, temperature) for chunk in X_test.chunks(TEST_CHUNK)], 1)
+    f_test = forward(params, X_test, temperature)                             # (R, n_test)
     out = {"train_loss": logistic_loss(f, y), "test_loss": logistic_loss(f_test, y_test),
            "train_acc": accuracy(f, y), "test_acc": accuracy(f_test, y_test)}
     for name, W in params.items():

@@ -8,6 +8,7 @@ from ...optim import build_optimizer
 from ...cells import run_cell
 from ...train import Problem
 from ..base import CellSpec, RunContext
+from .active import ActiveCoordinates
 from .tokens import tokens
 from .model import forward, init_params, logistic_loss
 from .probes import FEATURE_VARS, GLOBAL_VARS, feature_probes, global_probes
@@ -26,21 +27,27 @@ def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> tuple[Problem,
     test_set = tokens(data, "test", ctx.dtype, ctx.device)
     X, y = train_set
     runs, d = y.shape[0], X.d
-    params = init_params(runs, d, model["m_k"], model["m_v"], model["sigma_0"], s["data"]["seeds"],
-                         ctx.dtype, ctx.device)
+    init = init_params(runs, d, model["m_k"], model["m_v"], model["sigma_0"], s["data"]["seeds"],
+                       ctx.dtype, ctx.device)
+    opt = s["optimizer"]
+    if opt.get("weight_decay", 0.0) == 0.0:                           # exact: see active.py
+        subspace = ActiveCoordinates(X, init)
+        params, X_train, full_params = subspace.params, subspace.X, subspace.full
+    else:
+        params, X_train, full_params = init, X, lambda: init
     temperature = model["temperature"]
     mu = _signal_direction(d, s["data"].get("mu_norm", 1.0), ctx.dtype, ctx.device)
 
     def loss(step, gen):
-        return logistic_loss(forward(params, X, temperature), y)     # (R,)
+        return logistic_loss(forward(params, X_train, temperature), y)   # (R,)
 
     def probe():
-        out = global_probes(params, train_set, test_set, temperature)
+        full = full_params()
+        out = global_probes(full, train_set, test_set, temperature)
         if s["features"]:
-            out.update(feature_probes(params, X, y, mu, temperature))
+            out.update(feature_probes(full, X, y, mu, temperature))
         return out
 
-    opt = s["optimizer"]
     log = s["log"]
     grid = log_step_grid(opt["steps"], log["points_per_decade"], log["dense_until"], tuple(log["extra_steps"]))
     optimizer = build_optimizer(opt["rule"], params.values(), opt)

@@ -1,11 +1,14 @@
 """Sparse token batches: each token is a few (coordinate, value) pairs in R^d.
 
 The signgd inputs have 1 + s non-zero coordinates out of d (d = 2000, s = 40 by default), so
-projecting through index/value pairs costs O(s) per token instead of O(d).
+projecting through index/value pairs costs O(s) per token instead of O(d). Training projects with
+one gather (its backward is a dense (R, m, d) buffer, hence `restricted` below); frozen weights
+(probes) project with one block-diagonal sparse matrix product, ~10x faster than a gather at R = 16.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 
 import torch
 
@@ -17,32 +20,72 @@ class Tokens:
     idx: list[torch.Tensor]    # L tensors (R, n, K_l) int64
     val: list[torch.Tensor]    # L tensors (R, n, K_l)
     d: int
+    _csr: torch.Tensor | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         self._idx, self._val = torch.cat(self.idx, -1), torch.cat(self.val, -1)    # (R, n, sum K_l)
         bounds = torch.tensor([0] + [i.shape[-1] for i in self.idx]).cumsum(0).tolist()
         self._segments = list(zip(bounds[:-1], bounds[1:]))
 
-    def project(self, W: torch.Tensor) -> torch.Tensor:
-        """<w_m, x^(l)> for every row w_m of W (R, m, d): returns (R, n, L, m).
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(R, n, L)."""
+        return self._idx.shape[0], self._idx.shape[1], len(self.idx)
 
-        One gather over all tokens' pairs: its backward fills one (R, m, d) buffer per call."""
+    def project(self, W: torch.Tensor) -> torch.Tensor:
+        """<w_m, x^(l)> for every row w_m of W (R, m, d): returns (R, n, L, m)."""
+        if W.requires_grad and torch.is_grad_enabled():
+            return self._project_gather(W)
+        R, m, d = W.shape
+        out = self._block_matrix() @ W.transpose(1, 2).reshape(R * d, m)           # (R n L, m)
+        return out.reshape(*self.shape, m)
+
+    def _project_gather(self, W: torch.Tensor) -> torch.Tensor:
+        """Differentiable path: one gather over all tokens' pairs."""
         R, n, K = self._idx.shape
         picked = torch.gather(W, 2, self._idx.reshape(R, 1, n * K).expand(-1, W.shape[1], -1))
         terms = picked.reshape(R, -1, n, K) * self._val[:, None]                   # (R, m, n, K)
         per_token = [terms[..., a:b].sum(-1) for a, b in self._segments]            # L x (R, m, n)
         return torch.stack(per_token, dim=-1).permute(0, 2, 3, 1)                  # (R, n, L, m)
 
-    def chunks(self, size: int) -> list["Tokens"]:
-        """The same batch split along samples (bounded temporaries when evaluating large test sets)."""
-        n = self.idx[0].shape[1]
-        return [Tokens([i[:, a:a + size] for i in self.idx], [v[:, a:a + size] for v in self.val], self.d)
-                for a in range(0, n, size)]
+    def _block_matrix(self) -> torch.Tensor:
+        """Sparse CSR (R n L, R d): row (r, i, l) holds token l of sample i of run r in run r's columns."""
+        if self._csr is None:
+            R, n, L = self.shape
+            position = torch.cat([torch.full_like(i, l) for l, i in enumerate(self.idx)], -1)  # (R, n, K)
+            sample = torch.arange(R * n, device=position.device).reshape(R, n, 1)
+            rows = sample * L + position
+            cols = self._idx + self.d * torch.arange(R, device=position.device).reshape(R, 1, 1)
+            coo = torch.sparse_coo_tensor(torch.stack([rows.flatten(), cols.flatten()]), self._val.flatten(),
+                                          (R * n * L, R * self.d), check_invariants=False)
+            with warnings.catch_warnings():                                    # "CSR support is in beta"
+                warnings.simplefilter("ignore", UserWarning)
+                self._csr = coo.coalesce().to_sparse_csr()
+        return self._csr
+
+    def active(self) -> torch.Tensor:
+        """Per run, the coordinates any token touches, padded with untouched ones to a common K: (R, K)."""
+        R = self.shape[0]
+        touched = torch.zeros(R, self.d, dtype=torch.bool, device=self._idx.device)
+        touched.scatter_(1, self._idx.reshape(R, -1), True)                        # (R, d)
+        K = int(touched.sum(1).max())
+        order = torch.sort((~touched).to(torch.int8), dim=1, stable=True).indices  # touched first
+        return order[:, :K].sort(dim=1).values                                      # (R, K) ascending
+
+    def restricted(self, active: torch.Tensor) -> "Tokens":
+        """The same tokens in the coordinates `active` (R, K): index k stands for e_{active[r, k]}."""
+        R, K = active.shape
+        local = torch.full((R, self.d), -1, dtype=torch.int64, device=active.device)
+        local.scatter_(1, active, torch.arange(K, device=active.device).expand(R, K))   # (R, d)
+        idx = [local.gather(1, i.reshape(R, -1)).reshape(i.shape) for i in self.idx]
+        if any(bool((i < 0).any()) for i in idx):
+            raise ValueError("restricted(): a token uses a coordinate outside `active`")
+        return Tokens(idx, self.val, K)
 
     def dense(self) -> torch.Tensor:
         """X (R, n, L, d); for tests and small problems."""
-        R, n = self.val[0].shape[:2]
-        X = torch.zeros(R, n, len(self.val), self.d, dtype=self.val[0].dtype, device=self.val[0].device)
+        R, n, L = self.shape
+        X = torch.zeros(R, n, L, self.d, dtype=self.val[0].dtype, device=self.val[0].device)
         for l, (i, v) in enumerate(zip(self.idx, self.val)):
             X[:, :, l].scatter_add_(-1, i, v)
         return X

@@ -1,0 +1,30 @@
+"""Train only the coordinates that the training tokens touch.
+
+The loss depends on each weight matrix W (R, m, d) only through <w_m, x> for training tokens x, so
+the gradient at a coordinate no training token touches is exactly 0 at every step. SignGD (sign 0 = 0),
+GD, heavy ball and Adam (first moment stays 0) then leave that coordinate at its initial value, so
+training the (R, m, K) restriction to the touched coordinates (K ~ d/3 at the default size) gives the
+same iterates, bit for bit. Weight decay would move untouched coordinates: then train everything.
+"""
+from __future__ import annotations
+
+import torch
+
+from .tokens import Tokens
+
+
+class ActiveCoordinates:
+    """Compact trainable parameters on the touched coordinates, and the full matrices on demand."""
+
+    def __init__(self, X: Tokens, init: dict[str, torch.Tensor]):
+        self.active = X.active()                                           # (R, K) coordinates
+        self.X = X.restricted(self.active)                                 # tokens in local coordinates
+        self.init = {k: v.detach() for k, v in init.items()}               # (R, m, d) each
+        self.params = {k: v.gather(2, self._index(v)).requires_grad_(True) for k, v in self.init.items()}
+
+    def _index(self, W: torch.Tensor) -> torch.Tensor:
+        return self.active[:, None, :].expand(-1, W.shape[1], -1)          # (R, m, K)
+
+    def full(self) -> dict[str, torch.Tensor]:
+        """The full (R, m, d) matrices: initial values off the active coordinates."""
+        return {k: self.init[k].scatter(2, self._index(v), v.detach()) for k, v in self.params.items()}
