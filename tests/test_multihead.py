@@ -144,9 +144,17 @@ def test_planted_alignment_and_lr_scaling():
     ({"opt": {"gd": {"lr": -1.0}}}, "multihead.opt.gd.lr"),
     ({"dm1": {"optimizers": ["gd", "lion"]}}, "multihead.dm1.optimizers"),
     ({"model": {"pooling": "max"}}, "multihead.model.pooling"),
+    ({"dm1": {"iters_by_optimizer": {"momentum": 10}}}, "multihead.dm1.iters_by_optimizer"),
+    ({"dm1": {"iters_by_optimizer": {"gd": 0}}}, "multihead.dm1.iters_by_optimizer.gd"),
 ])
 def test_config_errors_name_the_key(override, key):
     with pytest.raises(ConfigError) as info:
         validate(config(**override))
     message = str(info.value)
     assert key in message and "\n" not in message
+
+
+def test_iters_by_optimizer_sets_each_cells_steps():
+    section = config(dm1={"iters": 30, "iters_by_optimizer": {"gd": 70}})["multihead"]
+    steps = {c.coords["optimizer"]: c.settings["steps"] for c in plan(section, {"dtype": "float64"}).experiments["dm1"]}
+    assert steps == {"gd": 70, "gd_sqrtH": 30, "adam": 30}

@@ -56,7 +56,7 @@ def c2_scaled_step_faster(ds: xr.Dataset, c: dict) -> Claim:
 def c3_one_over_t(ds: xr.Dataset, c: dict) -> Claim:
     lo, hi = c["C3_slope_range"]
     loss = ds.train_loss.sel(optimizer="gd").mean("seed").sortby("heads")
-    t_end = int(ds.final_step.max())
+    t_end = int(ds.final_step.sel(optimizer="gd").max())
     late = loss.sel(step=(loss.step >= t_end / 10) & (loss.step <= t_end))
     slopes = [loglog_slope(late.step.values, late.sel(heads=H).values)[0] for H in late.heads.values]
     return Claim("C3 DM1 GD constant eta: late-phase O(1/t)",

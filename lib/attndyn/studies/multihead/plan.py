@@ -67,7 +67,8 @@ def data_settings(section: dict, kind: str) -> dict:
 def cell_settings(section: dict, top: dict, kind: str, heads: int, opt_name: str, data: dict) -> dict:
     init = {"kind": section["init"], "random_std": section["init_random_std"],
             "one_step_lr": section["init_one_step_lr"]}
-    return {"data": data, "heads": heads, "steps": section[kind]["iters"], "model": section["model"],
+    steps = section[kind].get("iters_by_optimizer", {}).get(opt_name, section[kind]["iters"])
+    return {"data": data, "heads": heads, "steps": steps, "model": section["model"],
             "init": init, "optimizer": optimizer_settings(section, opt_name, heads), "log": section["log"],
             "dtype": top["dtype"]}
 
@@ -108,6 +109,10 @@ def check_config(section: dict) -> None:
             if name not in section["opt"]:
                 raise ConfigError(f"config error: multihead.{kind}.optimizers: unknown optimizer {name!r}; "
                                   f"defined in multihead.opt: {', '.join(section['opt'])}")
+        for name in section[kind].get("iters_by_optimizer", {}):
+            if name not in section[kind]["optimizers"]:
+                raise ConfigError(f"config error: multihead.{kind}.iters_by_optimizer: {name!r} is not in "
+                                  f"multihead.{kind}.optimizers ({', '.join(section[kind]['optimizers'])})")
     if section["dm1"]["d"] < section["dm1"]["M"] + 2:
         raise ConfigError(f"config error: multihead.dm1.d: must be >= M + 2 = {section['dm1']['M'] + 2} "
                           "(orthogonal cluster means)")
