@@ -244,3 +244,29 @@ def test_c3_counts_diverged_runs_as_failures():
     ds["train_loss"][0, 0, 0, 1, 1] = 0.5
     ds["diverged"][:] = False
     assert c3_plateau(ds, 8, 1e-3).passed
+
+
+@pytest.mark.parametrize("kernel", ["softmax", "gaussian"])
+def test_wv_gd_obeys_the_linear_rate_bound_of_c1(kernel):
+    """W_V-only GD with the 1/L step: loss_t / loss_0 <= (1 - kappa^-2)^(2t), kappa from the feature probe, and
+    wv_steps_needed inverts that bound; a square (D = Nn) problem has a large kappa."""
+    from attndyn.studies.kernels.claims import wv_steps_needed
+    from attndyn.studies.kernels.synthetic import feature_singular_values, forward, init_weights, squared_loss, tokens
+    from attndyn.studies.kernels.synthetic_runner import per_run_step_size
+
+    rng = np.random.default_rng(2)
+    W = {k: torch.tensor(v[None]) for k, v in init_weights(rng, 6, 3, 6, 1, 1.0).items()}
+    X, y = torch.tensor(tokens(rng, 3, 2, 6)[None]), torch.randn(1, 3, 2, dtype=torch.float64)
+    smax, smin = feature_singular_values(W, X, kernel)
+    kappa = float(smax / smin)
+    W["W_V"].requires_grad_(True)
+    loss = lambda: squared_loss(forward(W, X, kernel), y)                # noqa: E731
+    eta = per_run_step_size(loss, [W["W_V"]], {"lr_rule": "inverse_smoothness", "lr_scale": 1.0, "power_iters": 300})
+    f0, steps = float(loss().detach()), 200
+    for t in range(1, steps + 1):
+        (g,) = torch.autograd.grad(loss().sum(), W["W_V"])
+        with torch.no_grad():
+            W["W_V"] -= eta * g
+        assert float(loss().detach()) / f0 <= (1 - kappa ** -2) ** (2 * t) * (1 + 1e-6)
+    assert float(wv_steps_needed(np.float64(kappa), (1 - kappa ** -2) ** (2 * steps), 1.0)) == pytest.approx(steps)
+    assert kappa > 3
