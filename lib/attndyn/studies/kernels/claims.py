@@ -9,9 +9,11 @@ from ...results import final
 from .metrics import accuracy_auc, grad_ratio, relative_final_loss, s2_outcomes
 
 DECAY_FLOOR = 1e-12          # the decay phase of C2 ends where the relative loss first drops below this
-AT_NN_NOTE = (" (finding [DERIVED]: the W_V-only rate is 1 - c kappa^-2 per step, kappa = sigma_1 / sigma_Nn of the "
+AT_NN_NOTE = (" (finding: the W_V-only rate [DERIVED] is 1 - c kappa^-2 per step, kappa = sigma_1 / sigma_Nn of the "
               "feature matrix; at D = Nn it is square with kappa ~ Nn and a heavy tail, so a fixed step budget "
-              "cannot reach the threshold there and the log-loss curve bends as modes with spread-out rates decay)")
+              "cannot reach the threshold there and the log-loss curve bends as modes with spread-out rates decay; "
+              "joint training: the init condition of Thm 2 [RECONSTRUCTED], sigma_Nn large relative to sqrt(loss), "
+              "fails there too)")
 
 
 def _by_D(values: xr.DataArray, reduce: str) -> str:
@@ -103,7 +105,8 @@ def c4_softmax_pitfall(ds: xr.Dataset, cfg: dict) -> Claim:
     vanish = [f"{v:g}" for v in ds["sigma_Q"].values
               if float(ynorm.sel(kernel="gaussian", sigma_Q=v)) < 0.01 * float(ynorm.sel(kernel="softmax", sigma_Q=v))]
     if vanish:
-        rows.append(f"Gaussian kernel vanishes (teacher ||y|| < 1% of Softmax's, degenerate) at sigma_Q = {', '.join(vanish)}")
+        rows.append(f"Gaussian kernel vanishes (teacher ||y|| < 1% of Softmax's, degenerate) at sigma_Q = "
+                    + ", ".join(vanish))
     return Claim("C4 Softmax pitfall in W_Q-only training (S2)",
                  f"some sigma_Q: Gaussian success fraction - Softmax's >= {checks['C4_margin_min']:g} and every failed "
                  f"Softmax run has grad norm <= {checks['C4_grad_ratio_max']:g} x initial",
