@@ -244,3 +244,77 @@ def test_c3_counts_diverged_runs_as_failures():
     ds["train_loss"][0, 0, 0, 1, 1] = 0.5
     ds["diverged"][:] = False
     assert c3_plateau(ds, 8, 1e-3).passed
+
+
+@pytest.mark.parametrize("kernel", ["softmax", "gaussian"])
+def test_wv_gd_obeys_the_linear_rate_bound_of_c1(kernel):
+    """W_V-only GD with the 1/L step: loss_t / loss_0 <= (1 - kappa^-2)^(2t), kappa from the feature probe, and
+    wv_steps_needed inverts that bound; a square (D = Nn) problem has a large kappa."""
+    from attndyn.studies.kernels.claims import wv_steps_needed
+    from attndyn.studies.kernels.synthetic import feature_singular_values, forward, init_weights, squared_loss, tokens
+    from attndyn.studies.kernels.synthetic_runner import per_run_step_size
+
+    rng = np.random.default_rng(2)
+    W = {k: torch.tensor(v[None]) for k, v in init_weights(rng, 6, 3, 6, 1, 1.0).items()}
+    X, y = torch.tensor(tokens(rng, 3, 2, 6)[None]), torch.randn(1, 3, 2, dtype=torch.float64)
+    smax, smin = feature_singular_values(W, X, kernel)
+    kappa = float(smax / smin)
+    W["W_V"].requires_grad_(True)
+    loss = lambda: squared_loss(forward(W, X, kernel), y)                # noqa: E731
+    eta = per_run_step_size(loss, [W["W_V"]], {"lr_rule": "inverse_smoothness", "lr_scale": 1.0, "power_iters": 300})
+    f0, steps = float(loss().detach()), 200
+    for t in range(1, steps + 1):
+        (g,) = torch.autograd.grad(loss().sum(), W["W_V"])
+        with torch.no_grad():
+            W["W_V"] -= eta * g
+        assert float(loss().detach()) / f0 <= (1 - kappa ** -2) ** (2 * t) * (1 + 1e-6)
+    assert float(wv_steps_needed(np.float64(kappa), (1 - kappa ** -2) ** (2 * steps), 1.0)) == pytest.approx(steps)
+    assert kappa > 3
+
+
+def _s2_dataset(rel_final: dict, grad_final: dict, ynorm: dict):
+    """Tiny S2-shaped dataset: per kernel one sigma_Q, 2 seeds, steps [0, 10]."""
+    import xarray as xr
+
+    kernels = ["softmax", "gaussian"]
+    loss = np.ones((2, 1, 2, 2))                                       # kernel, sigma_Q, seed, step
+    grad = np.ones((2, 1, 2, 2))
+    for i, k in enumerate(kernels):
+        loss[i, 0, :, 1], grad[i, 0, :, 1] = rel_final[k], grad_final[k]
+    yn = np.array([[[ynorm[k]] * 2] for k in kernels])
+    dims = ("kernel", "sigma_Q", "seed", "step")
+    return xr.Dataset({"train_loss": (dims, loss), "grad_norm": (dims, grad), "target_norm": (dims[:3], yn),
+                       "final_step": ((), 10)},
+                      coords={"kernel": kernels, "sigma_Q": [5.0], "seed": [0, 1], "step": [0, 10]})
+
+
+def test_c4_needs_a_margin_and_a_softmax_stall_and_flags_a_vanishing_gaussian():
+    from attndyn.studies.kernels.claims import c4_softmax_pitfall
+
+    cfg = {"checks": {"C4_margin_min": 0.3, "C4_grad_ratio_max": 1e-3}, "s2": {"success_rel_loss": 1e-4}}
+    stalled = _s2_dataset({"softmax": 0.1, "gaussian": 1e-9}, {"softmax": 1e-5, "gaussian": 1e-6},
+                          {"softmax": 3.0, "gaussian": 2.0})
+    assert c4_softmax_pitfall(stalled, cfg).passed
+    slow = _s2_dataset({"softmax": 0.1, "gaussian": 1e-9}, {"softmax": 1e-1, "gaussian": 1e-6},
+                       {"softmax": 3.0, "gaussian": 2.0})
+    assert not c4_softmax_pitfall(slow, cfg).passed                    # slow progress is not a stall
+    vanishing = _s2_dataset({"softmax": 0.1, "gaussian": 1.0}, {"softmax": 1e-5, "gaussian": 1.0},
+                            {"softmax": 3.0, "gaussian": 1e-3})
+    claim = c4_softmax_pitfall(vanishing, cfg)
+    assert not claim.passed and "vanishes" in claim.measured
+    assert "vanishes" not in c4_softmax_pitfall(stalled, cfg).measured
+
+
+@pytest.mark.parametrize("acc_softmax,passed", [(0.7, True), (0.5, False)])
+def test_c5_requires_both_arms_to_learn(acc_softmax, passed):
+    import xarray as xr
+
+    from attndyn.studies.kernels.claims import c5_lra
+
+    acc = np.array([[[0.5, 0.8]] * 2, [[0.5, acc_softmax]] * 2])        # kernel, seed, step
+    loss = np.array([[[0.69, 0.4]] * 2, [[0.69, 0.6]] * 2])
+    dims = ("kernel", "seed", "step")
+    ds = xr.Dataset({"test_acc": (dims, acc), "test_loss": (dims, loss), "final_step": ((), 64)},
+                    coords={"kernel": ["gaussian", "softmax"], "seed": [0, 1], "step": [0, 64]})
+    claim = c5_lra(ds, "pathfinder", 0.55)
+    assert claim.passed == passed and ("not learned" in claim.measured) == (not passed)

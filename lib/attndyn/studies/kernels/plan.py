@@ -27,8 +27,11 @@ FIGURES = {
     "fig_s2_wq_only": FigureSpec(
         "fig_s2_wq_only", ("s2",),
         "S2 (Theorem 3 vs the Softmax pitfall): W_Q-only GD with fixed W_K, W_V, W_O and per-kernel teacher "
-        "targets. Success fraction (final/initial loss below the threshold) and stall fraction (loss above it "
-        "with a small gradient) per init scale sigma_Q, and the final relative loss of every seed. " + RECON),
+        "targets (teacher W_Q* at the scale s2.teacher_scale_rule gives; default: the student's sigma_Q), step "
+        "lr_scale / lambda_max(Hessian at init) (s2.lr_rule). Success fraction (final/initial loss below the "
+        "threshold) and stall fraction (loss above it with a small gradient) per init scale sigma_Q, and the final "
+        "relative loss of every seed. With the temperature 2 sqrt(d) the Gaussian kernel (and its teacher's "
+        "targets) vanishes for sigma_Q >= 3, so large-sigma_Q Gaussian runs are degenerate. " + RECON),
     "fig_s3_landscape": FigureSpec(
         "fig_s3_landscape", ("s3",),
         "Fig. 4 analogue on synthetic data (spec S3): stage 1 trains W_Q, W_K, W_V with Softmax, stage 2 W_Q only "

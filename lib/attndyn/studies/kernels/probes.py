@@ -9,6 +9,7 @@ SYNTH_VARS = {
     "train_loss": Var("training loss 1/2 sum_i ||T(X_i) - y_i||^2"),
     "grad_norm": Var("norm of the gradient over the trained weights"),
     "feat_sigma_min": Var("smallest singular value of the stacked Nn x HD attention-feature matrix"),
+    "feat_cond": Var("condition number sigma_1 / sigma_Nn of the stacked attention-feature matrix"),
 }
 LRA_VARS = {
     "train_loss": Var("training cross-entropy (running mean over the last minibatches)", "nat"),

@@ -45,10 +45,16 @@ def squared_loss(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return 0.5 * ((pred - y) ** 2).sum(dim=(1, 2))
 
 
-def feature_sigma_min(W: dict, X: torch.Tensor, kernel: str, temperature=None, rownorm=False) -> torch.Tensor:
-    """Nn-th largest singular value of the stacked Nn x (H D) feature matrix [S_i X_i] (spec Sec. 7 S1): (R,).
-    Zero-padded feature columns (S1 batches all D by zero-padding to the largest D) leave it unchanged."""
+def feature_singular_values(W: dict, X: torch.Tensor, kernel: str, temperature=None, rownorm=False):
+    """Largest and Nn-th largest singular values (sigma_1, sigma_Nn) of the stacked Nn x (H D) feature matrix
+    [S_i X_i] (spec Sec. 7 S1): two (R,) tensors; sigma_Nn = 0 when H D < Nn. Zero-padded feature columns
+    (S1 batches all D by zero-padding to the largest D) leave both unchanged."""
     F = head_features(W, X, kernel, temperature, rownorm)                # (R, H, N, n, D)
     R, H, N, n, D = F.shape
-    F = F.permute(0, 2, 3, 1, 4).reshape(R, N * n, H * D)
-    return torch.linalg.svdvals(F)[:, N * n - 1] if H * D >= N * n else torch.zeros(R, dtype=F.dtype)
+    s = torch.linalg.svdvals(F.permute(0, 2, 3, 1, 4).reshape(R, N * n, H * D))   # (R, min(Nn, HD))
+    return s[:, 0], (s[:, N * n - 1] if H * D >= N * n else torch.zeros(R, dtype=F.dtype))
+
+
+def feature_sigma_min(W: dict, X: torch.Tensor, kernel: str, temperature=None, rownorm=False) -> torch.Tensor:
+    """sigma_Nn of the stacked feature matrix: (R,)."""
+    return feature_singular_values(W, X, kernel, temperature, rownorm)[1]

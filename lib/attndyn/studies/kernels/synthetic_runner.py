@@ -15,7 +15,7 @@ from ...optim import build_optimizer
 from ...results import cell_dataset
 from ...train import Checkpointing, Problem, train
 from .probes import SYNTH_VARS, per_run_grad_norm
-from .synthetic import feature_sigma_min, forward, squared_loss
+from .synthetic import feature_singular_values, forward, squared_loss
 
 TRAINED = {"wv": ("W_V",), "attention": ("W_Q", "W_K", "W_V"), "wq": ("W_Q",)}
 
@@ -65,8 +65,9 @@ def synthetic_problem(W: dict, X, y, trained, kernel: str, model: dict, opt: dic
         return raw_loss() * eta
 
     def probe():
+        smax, smin = feature_singular_values(W, X, kernel, temp, rownorm)
         return {"train_loss": raw_loss(), "grad_norm": per_run_grad_norm(raw_loss, list(params.values())),
-                "feat_sigma_min": feature_sigma_min(W, X, kernel, temp, rownorm)}
+                "feat_sigma_min": smin, "feat_cond": smax / smin}
 
     grid = log_step_grid(opt["steps"], log["points_per_decade"], log["dense_until"])
     optimizer = build_optimizer("gd", params.values(), {"lr": 1.0})
@@ -126,6 +127,7 @@ def train_s1(cell, data: dict, ctx) -> xr.Dataset:
             ds = cell_dataset(res, SYNTH_VARS, syn["seeds"], {**cell.coords, "kernel": kernel}, ctx.provenance)
             if D < Nn:
                 ds["feat_sigma_min"] = ds["feat_sigma_min"] * 0.0     # rank < Nn: sigma_Nn = 0 exactly
+                ds["feat_cond"] = ds["feat_cond"] * np.inf
             ds["step_size"] = _step_size_var(eta)
             parts.append(ds)
         per_kernel.append(xr.concat(parts, dim=xr.DataArray(Ds, dims="D", name="D"), data_vars="all",
