@@ -13,7 +13,7 @@ from attndyn.errors import ConfigError
 from attndyn.studies.base import RunContext
 from attndyn.studies.kernels import imdb, pathfinder
 from attndyn.studies.kernels.kernels import attention_weights
-from attndyn.studies.kernels.landscape import roughness
+from attndyn.studies.kernels.metrics import roughness
 from attndyn.workflow import Plan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,7 +124,8 @@ def test_bad_config_names_the_key(override, key):
 
 @pytest.mark.parametrize("kernel", ["softmax", "gaussian"])
 def test_synthetic_gradients_match_finite_differences(kernel):
-    from attndyn.studies.kernels.synthetic import forward, init_weights, squared_loss, tokens
+    from attndyn.studies.kernels.data import init_weights, tokens
+    from attndyn.studies.kernels.synthetic import forward, squared_loss
 
     rng = np.random.default_rng(0)
     W = {k: torch.tensor(v[None]) for k, v in init_weights(rng, 5, 3, 4, 2, 1.0).items()}
@@ -214,7 +215,8 @@ def test_s1_zero_padding_is_exact(kernel):
 
 def test_inverse_smoothness_step_is_one_over_L_for_wv():
     """W_V-only least squares: lambda_max of the Hessian = ||F||_2^2 ||w_O||^2 (single head)."""
-    from attndyn.studies.kernels.synthetic import head_features, init_weights, squared_loss, forward, tokens
+    from attndyn.studies.kernels.data import init_weights, tokens
+    from attndyn.studies.kernels.synthetic import head_features, squared_loss, forward
     from attndyn.studies.kernels.synthetic_runner import per_run_step_size
 
     rng = np.random.default_rng(1)
@@ -251,7 +253,8 @@ def test_wv_gd_obeys_the_linear_rate_bound_of_c1(kernel):
     """W_V-only GD with the 1/L step: loss_t / loss_0 <= (1 - kappa^-2)^(2t), kappa from the feature probe, and
     wv_steps_needed inverts that bound; a square (D = Nn) problem has a large kappa."""
     from attndyn.studies.kernels.claims import wv_steps_needed
-    from attndyn.studies.kernels.synthetic import feature_singular_values, forward, init_weights, squared_loss, tokens
+    from attndyn.studies.kernels.data import init_weights, tokens
+    from attndyn.studies.kernels.synthetic import feature_singular_values, forward, squared_loss
     from attndyn.studies.kernels.synthetic_runner import per_run_step_size
 
     rng = np.random.default_rng(2)

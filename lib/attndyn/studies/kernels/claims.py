@@ -105,7 +105,7 @@ def c4_softmax_pitfall(ds: xr.Dataset, cfg: dict) -> Claim:
     vanish = [f"{v:g}" for v in ds["sigma_Q"].values
               if float(ynorm.sel(kernel="gaussian", sigma_Q=v)) < 0.01 * float(ynorm.sel(kernel="softmax", sigma_Q=v))]
     if vanish:
-        rows.append(f"Gaussian kernel vanishes (teacher ||y|| < 1% of Softmax's, degenerate) at sigma_Q = "
+        rows.append("Gaussian kernel vanishes (teacher ||y|| < 1% of Softmax's, degenerate) at sigma_Q = "
                     + ", ".join(vanish))
     return Claim("C4 Softmax pitfall in W_Q-only training (S2)",
                  f"some sigma_Q: Gaussian success fraction - Softmax's >= {checks['C4_margin_min']:g} and every failed "

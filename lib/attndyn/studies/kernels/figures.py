@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...figures.common import band, save, subplots
-from .landscape import roughness
-from .metrics import relative_final_loss, s2_outcomes
+from .metrics import relative_final_loss, roughness, s2_outcomes
 from .plan import FIGURES
 
 COLORS = {"softmax": "tab:red", "gaussian": "tab:blue"}

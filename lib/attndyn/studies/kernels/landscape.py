@@ -12,6 +12,7 @@ import xarray as xr
 
 from ...results import cell_dataset
 from ...train import train
+from .metrics import roughness
 from .probes import SYNTH_VARS
 from .synthetic import forward, squared_loss
 from .synthetic_runner import TRAINED, _ckpt, _tensors, synthetic_problem
@@ -34,14 +35,6 @@ def loss_grid(W: dict, X, y, kernel: str, model: dict, d1, d2, coords: np.ndarra
                 Wq = {**W, "W_Q": base + float(a) * d1 + float(b) * d2}
                 out[:, i, j] = squared_loss(forward(Wq, X, kernel, temp, rownorm), y).cpu().numpy()
     return out
-
-
-def roughness(grid: np.ndarray) -> np.ndarray:
-    """Mean |discrete 5-point Laplacian| of a loss grid divided by its loss range (spec C6): (...,)."""
-    lap = (grid[..., 2:, 1:-1] + grid[..., :-2, 1:-1] + grid[..., 1:-1, 2:] + grid[..., 1:-1, :-2]
-           - 4 * grid[..., 1:-1, 1:-1])
-    span = grid.max(axis=(-2, -1)) - grid.min(axis=(-2, -1))
-    return np.abs(lap).mean(axis=(-2, -1)) / np.where(span > 0, span, np.nan)
 
 
 def _detached(W: dict) -> dict:

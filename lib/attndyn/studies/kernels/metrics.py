@@ -32,3 +32,11 @@ def accuracy_auc(ds: xr.Dataset) -> xr.DataArray:
     steps = ds["step"].values.astype(float)
     return xr.apply_ufunc(lambda a: np.trapezoid(a, steps) / (steps[-1] - steps[0]), acc,
                           input_core_dims=[["step"]], vectorize=True)
+
+
+def roughness(grid: np.ndarray) -> np.ndarray:
+    """Mean |discrete 5-point Laplacian| of a loss grid divided by its loss range (spec C6): (...,)."""
+    lap = (grid[..., 2:, 1:-1] + grid[..., :-2, 1:-1] + grid[..., 1:-1, 2:] + grid[..., 1:-1, :-2]
+           - 4 * grid[..., 1:-1, 1:-1])
+    span = grid.max(axis=(-2, -1)) - grid.min(axis=(-2, -1))
+    return np.abs(lap).mean(axis=(-2, -1)) / np.where(span > 0, span, np.nan)

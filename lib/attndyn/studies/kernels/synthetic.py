@@ -4,25 +4,9 @@ T(X_i) = sum_h S_ih X_i W_V^h w_O^h  (one scalar per token), loss f = 1/2 sum_i 
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from .kernels import attention_weights
-
-
-def tokens(rng: np.random.Generator, N: int, n: int, D: int) -> np.ndarray:
-    """X_i in R^{n x D} with N(0, 1/D) entries (token norms ~ 1); (N, n, D)."""
-    return rng.normal(0.0, 1.0 / np.sqrt(D), size=(N, n, D))
-
-
-def init_weights(rng: np.random.Generator, D: int, d: int, d_v: int, heads: int, qk_std: float,
-                 q_std: float | None = None) -> dict:
-    """W_Q, W_K entries N(0, qk_std^2) (so q entries have std ~ qk_std, [PROPOSED]);
-    W_V N(0, 1/D); W_O N(0, 1/d_v) (fixed)."""
-    q_std = qk_std if q_std is None else q_std
-    return {"W_Q": rng.normal(0, q_std, (heads, D, d)), "W_K": rng.normal(0, qk_std, (heads, D, d)),
-            "W_V": rng.normal(0, 1 / np.sqrt(D), (heads, D, d_v)),
-            "W_O": rng.normal(0, 1 / np.sqrt(d_v), (heads, d_v))}
 
 
 def head_features(W: dict, X: torch.Tensor, kernel: str, temperature=None, rownorm=False) -> torch.Tensor:
