@@ -1,6 +1,8 @@
 """Each optimizer's update against its formula; the registry rejects unknown names and bad steps."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
@@ -70,3 +72,55 @@ def test_unknown_optimizer_and_bad_lr():
         build_optimizer("lion", [W0.clone().requires_grad_(True)], {"lr": 0.1})
     with pytest.raises(ConfigError, match="lr must be > 0"):
         build_optimizer("gd", [W0.clone().requires_grad_(True)], {"lr": -0.1})
+
+
+@pytest.mark.parametrize("rule, settings, reference", [
+    ("gd", {"lr": 0.2, "weight_decay": 0.1}, lambda p: torch.optim.SGD(p, lr=0.2, weight_decay=0.1)),
+    ("momentum", {"lr": 0.1, "beta": 0.9}, lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)),
+    ("adam", {"lr": 0.01, "weight_decay": 0.1}, lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.1)),
+    ("adamw", {"lr": 0.01}, lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.01)),
+])
+def test_registry_matches_torch_optim(rule, settings, reference):
+    """The registry's own element-wise classes follow torch.optim's formulas step for step."""
+    ours, theirs = W0.clone().requires_grad_(True), W0.clone().requires_grad_(True)
+    opt_ours, opt_theirs = build_optimizer(rule, [ours], settings), reference([theirs])
+    for g in [G1, G2, G1 * 3, G2]:
+        ours.grad, theirs.grad = g.clone(), g.clone()
+        opt_ours.step()
+        opt_theirs.step()
+    assert torch.allclose(ours, theirs, rtol=0, atol=1e-15)
+
+
+def test_state_dict_round_trip_resumes_identically():
+    w = W0.clone().requires_grad_(True)
+    opt = build_optimizer("adam", [w], {"lr": 0.01})
+    w.grad = G1.clone()
+    opt.step()
+    saved, w_saved = copy.deepcopy(opt.state_dict()), w.detach().clone()   # as torch.save does
+    w2 = w_saved.clone().requires_grad_(True)
+    opt2 = build_optimizer("adam", [w2], {"lr": 0.01})
+    opt2.load_state_dict(saved)
+    for p, o in ((w, opt), (w2, opt2)):
+        p.grad = G2.clone()
+        o.step()
+    assert torch.equal(w, w2)
+
+
+def test_train_jobs_do_not_import_dynamo():
+    """torch.optim's wrappers import torch._dynamo (2.4 s per job) unless runtime.skip_dynamo_import ran."""
+    import subprocess
+    import sys
+
+    code = ("import sys, torch\n"
+            "from attndyn.runtime import skip_dynamo_import\n"
+            "skip_dynamo_import()\n"
+            "from attndyn.optim import OPTIMIZERS, build_optimizer\n"
+            "from attndyn.studies.precond.algorithm import StructureAwareGD\n"
+            "for rule in OPTIMIZERS:\n"
+            "    w = torch.ones(3, dtype=torch.float64, requires_grad=True)\n"
+            "    opt = build_optimizer(rule, [w], {'lr': 0.1})\n"
+            "    (w ** 2).sum().backward(); opt.step(); opt.zero_grad()\n"
+            "    opt.load_state_dict(opt.state_dict())\n"
+            "print('torch._dynamo' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

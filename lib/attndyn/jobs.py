@@ -53,9 +53,10 @@ def _context(config: dict, study: str, experiment: str, cell_id: str, settings_j
 
 def run_train(config: dict, study: str, experiment: str, cell_id: str, data_path: str, out: str,
               stop_after: int | None = None) -> None:
-    from .runtime import set_threads
+    from .runtime import set_threads, skip_dynamo_import
 
     set_threads(config.get("threads", 0))
+    skip_dynamo_import()
     plan = Plan(config)
     cell = plan.cell(study, experiment, cell_id)
     ctx = _context(config, study, experiment, cell_id, plan.cell_settings_json(study, experiment, cell_id),

@@ -21,31 +21,30 @@ def _signgd(params, s: dict):
 
 def _gd(params, s: dict):
     """Plain (full-batch or minibatch) gradient descent: w <- w - lr * g."""
-    import torch
+    from .elementwise import GD
 
-    return torch.optim.SGD(params, lr=s["lr"], weight_decay=s.get("weight_decay", 0.0))
+    return GD(params, lr=s["lr"], weight_decay=s.get("weight_decay", 0.0))
 
 
 def _momentum(params, s: dict):
-    """Heavy ball: v <- beta*v + g; w <- w - lr*v (torch SGD with dampening 0)."""
-    import torch
+    """Heavy ball: v <- beta*v + g; w <- w - lr*v."""
+    from .elementwise import HeavyBall
 
-    return torch.optim.SGD(params, lr=s["lr"], momentum=s.get("beta", 0.9), dampening=0.0,
-                           weight_decay=s.get("weight_decay", 0.0))
+    return HeavyBall(params, lr=s["lr"], beta=s.get("beta", 0.9), weight_decay=s.get("weight_decay", 0.0))
 
 
 def _adam(params, s: dict):
-    import torch
+    from .elementwise import Adam
 
-    return torch.optim.Adam(params, lr=s["lr"], betas=tuple(s.get("betas", (0.9, 0.999))),
-                            eps=s.get("eps", 1e-8), weight_decay=s.get("weight_decay", 0.0))
+    return Adam(params, lr=s["lr"], betas=s.get("betas", (0.9, 0.999)), eps=s.get("eps", 1e-8),
+                weight_decay=s.get("weight_decay", 0.0))
 
 
 def _adamw(params, s: dict):
-    import torch
+    from .elementwise import Adam
 
-    return torch.optim.AdamW(params, lr=s["lr"], betas=tuple(s.get("betas", (0.9, 0.999))),
-                             eps=s.get("eps", 1e-8), weight_decay=s.get("weight_decay", 0.01))
+    return Adam(params, lr=s["lr"], betas=s.get("betas", (0.9, 0.999)), eps=s.get("eps", 1e-8),
+                weight_decay=s.get("weight_decay", 0.01), decoupled=True)
 
 
 OPTIMIZERS: dict[str, Builder] = {

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import torch
 
+from .elementwise import Elementwise
 
-class SignGD(torch.optim.Optimizer):
+
+class SignGD(Elementwise):
     """Full-batch SignGD, usable as any torch optimizer.
 
     Update (per coordinate): w <- w - lr * (sign(g) + weight_decay * w). No momentum.
@@ -18,18 +20,8 @@ class SignGD(torch.optim.Optimizer):
             raise ValueError(f"SignGD: weight_decay must be >= 0, got {weight_decay}")
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                update = torch.sign(p.grad)
-                if group["weight_decay"]:
-                    update = update + group["weight_decay"] * p
-                p.add_(update, alpha=-group["lr"])
-        return loss
+    def update(self, p, g, state, group):
+        step = torch.sign(g)
+        if group["weight_decay"]:
+            step = step + group["weight_decay"] * p
+        p.add_(step, alpha=-group["lr"])
