@@ -196,7 +196,7 @@ def test_smoke_cells_run_end_to_end():
 def test_s1_zero_padding_is_exact(kernel):
     """S1 runs every D as one zero-padded batch: losses and feature sigma_Nn equal the unpadded ones."""
     from attndyn.studies.kernels.data import s1_data
-    from attndyn.studies.kernels.synthetic import feature_sigma_min, forward, squared_loss
+    from attndyn.studies.kernels.synthetic import feature_singular_values, forward, squared_loss
     from attndyn.studies.kernels.synthetic_runner import _s1_padded
 
     syn = dict(N=2, n=2, D_grid=[2, 4, 8], d=2, d_v=None, heads=1, init_std=1.5, tie_qk_init=True, seeds=[0, 1])
@@ -204,13 +204,13 @@ def test_s1_zero_padding_is_exact(kernel):
     P = {k: torch.tensor(v) for k, v in _s1_padded(data, syn).items()}
     X, y = P.pop("X"), P.pop("y")
     padded = squared_loss(forward(P, X, kernel), y)
-    smin = feature_sigma_min(P, X, kernel)
+    smin = feature_singular_values(P, X, kernel)[1]
     for i, D in enumerate(syn["D_grid"]):
         W = {k: torch.tensor(data[f"{k}_D{D}"]) for k in ("W_Q", "W_K", "W_V", "W_O")}
         Xd, yd = torch.tensor(data[f"X_D{D}"]), torch.tensor(data[f"y_D{D}"])
         assert torch.allclose(padded[2 * i:2 * i + 2], squared_loss(forward(W, Xd, kernel), yd), rtol=1e-12)
         if D >= 4:
-            assert torch.allclose(smin[2 * i:2 * i + 2], feature_sigma_min(W, Xd, kernel), rtol=1e-8)
+            assert torch.allclose(smin[2 * i:2 * i + 2], feature_singular_values(W, Xd, kernel)[1], rtol=1e-8)
 
 
 def test_inverse_smoothness_step_is_one_over_L_for_wv():

@@ -121,6 +121,9 @@ def test_train_jobs_do_not_import_dynamo():
             "    opt = build_optimizer(rule, [w], {'lr': 0.1})\n"
             "    (w ** 2).sum().backward(); opt.step(); opt.zero_grad()\n"
             "    opt.load_state_dict(opt.state_dict())\n"
+            "A, B = torch.zeros(1, 2, 2, dtype=torch.float64), torch.eye(2, dtype=torch.float64)[None]\n"
+            "alg = StructureAwareGD([A.requires_grad_(), B.requires_grad_()], torch.eye(2, dtype=torch.float64)[None])\n"
+            "alg.zero_grad(); alg.load_state_dict(alg.state_dict())\n"
             "print('torch._dynamo' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -38,7 +38,3 @@ def feature_singular_values(W: dict, X: torch.Tensor, kernel: str, temperature=N
     s = torch.linalg.svdvals(F.permute(0, 2, 3, 1, 4).reshape(R, N * n, H * D))   # (R, min(Nn, HD))
     return s[:, 0], (s[:, N * n - 1] if H * D >= N * n else torch.zeros(R, dtype=F.dtype))
 
-
-def feature_sigma_min(W: dict, X: torch.Tensor, kernel: str, temperature=None, rownorm=False) -> torch.Tensor:
-    """sigma_Nn of the stacked feature matrix: (R,)."""
-    return feature_singular_values(W, X, kernel, temperature, rownorm)[1]

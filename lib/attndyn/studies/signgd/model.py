@@ -31,7 +31,7 @@ def init_params(runs: int, d: int, m_k: int, m_v: int, sigma_0: float, seeds: li
 
 def attention(params: dict, X: Tokens, temperature: float = 1.0) -> torch.Tensor:
     """Softmax outputs S (R, n, L, L), S[..., l, a] = s_{la} = softmax_a(<W_Q x^(l), W_K x^(a)>)."""
-    QK = X.project(torch.cat([params["WQ"], params["WK"]], 1))      # (R, n, L, 2 m_k): one gather
+    QK = X.project(torch.cat([params["WQ"], params["WK"]], 1))      # (R, n, L, 2 m_k): one sparse product
     Q, K = QK.split(params["WQ"].shape[1], dim=-1)                  # (R, n, L, m_k) each
     scores = torch.einsum("rnlk,rnak->rnla", Q, K) / temperature    # (R, n, L, L)
     return torch.softmax(scores, dim=-1)

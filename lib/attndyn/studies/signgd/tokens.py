@@ -20,7 +20,7 @@ class Tokens:
     idx: list[torch.Tensor]    # L tensors (R, n, K_l) int64
     val: list[torch.Tensor]    # L tensors (R, n, K_l)
     d: int
-    _csr: tuple | None = field(default=None, init=False, repr=False)
+    _blocks: tuple | None = field(default=None, init=False, repr=False)   # (S, S^T), built once
 
     def __post_init__(self):
         self._idx, self._val = torch.cat(self.idx, -1), torch.cat(self.val, -1)    # (R, n, sum K_l)
@@ -39,7 +39,7 @@ class Tokens:
 
     def _block_matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Sparse CSR S (R n L, R d), row (r, i, l) = token l of sample i of run r in run r's columns, and S^T."""
-        if self._csr is None:
+        if self._blocks is None:
             R, n, L = self.shape
             position = torch.cat([torch.full_like(i, l) for l, i in enumerate(self.idx)], -1)  # (R, n, K)
             sample = torch.arange(R * n, device=position.device).reshape(R, n, 1)
@@ -50,8 +50,8 @@ class Tokens:
             with warnings.catch_warnings():                                    # "CSR support is in beta"
                 warnings.simplefilter("ignore", UserWarning)
                 coo = coo.coalesce()
-                self._csr = (coo.to_sparse_csr(), coo.t().coalesce().to_sparse_csr())
-        return self._csr
+                self._blocks = (coo.to_sparse_csr(), coo.t().coalesce().to_sparse_csr())
+        return self._blocks
 
     def active(self) -> torch.Tensor:
         """Per run, the coordinates any token touches, padded with untouched ones to a common K: (R, K)."""
