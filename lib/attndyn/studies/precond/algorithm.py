@@ -105,7 +105,7 @@ def spectral_init(X, Y, rank_k: int | None = None):
     n, d = X.shape[1], X.shape[2]
     S = X.transpose(1, 2) @ X / n                                     # (R, d, d)
     C = Y.transpose(1, 2) @ X / n                                     # (R, p, d)
-    s_half, s_mhalf = sym_power(S, 0.5), sym_power(S, -0.5)
+    s_mhalf = sym_power(S, -0.5)
     U, sv, Vh = torch.linalg.svd(C @ s_mhalf, full_matrices=False)    # U (R, p, k), sv (R, k), Vh (R, k, d)
     k = sv.shape[1] if rank_k is None else min(rank_k, sv.shape[1])
     root = sv[:, :k].sqrt()

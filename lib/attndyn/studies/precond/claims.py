@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ...claims import Claim, fmt, linear_fit, loglog_slope
+from ...claims import Claim, fmt, loglog_slope
 from ...results import at, final
 from .data import gaussian_tokens, target_map, token_covariance
 
