@@ -13,38 +13,37 @@ import numpy as np
 PATH_VALUE, MARKER_VALUE = 128, 255
 
 
-def random_path(rng, size: int, length: int, curvature: float) -> np.ndarray | None:
-    """Smooth random walk of `length` unit steps with angle noise N(0, curvature^2): pixels (length+1, 2)."""
-    pos = rng.uniform(1, size - 1, 2)
-    angle = rng.uniform(0, 2 * np.pi)
-    points = [pos.copy()]
-    for _ in range(length):
-        angle += rng.normal(0, curvature)
-        pos = pos + np.array([np.cos(angle), np.sin(angle)])
-        points.append(pos.copy())
-    pixels = np.rint(np.array(points)).astype(int)
-    return pixels if (pixels.min() >= 0 and pixels.max() < size) else None
+def candidate_paths(rng, size: int, length: int, curvature: float, count: int) -> np.ndarray:
+    """`count` smooth random walks of `length` unit steps (angle noise N(0, curvature^2) per step), kept if
+    they stay inside the image and their ends are >= 2 pixels apart: pixels (kept, length+1, 2)."""
+    start = rng.uniform(1, size - 1, (count, 2))                                   # (C, 2)
+    angles = rng.uniform(0, 2 * np.pi, (count, 1)) + np.cumsum(rng.normal(0, curvature, (count, length)), 1)
+    steps = np.stack([np.cos(angles), np.sin(angles)], -1)                          # (C, L, 2)
+    points = start[:, None] + np.concatenate([np.zeros((count, 1, 2)), np.cumsum(steps, 1)], 1)
+    pixels = np.rint(points).astype(int)                                            # (C, L+1, 2)
+    inside = (pixels.min((1, 2)) >= 0) & (pixels.max((1, 2)) < size)
+    ends_apart = np.abs(pixels[:, 0] - pixels[:, -1]).max(-1) >= 2
+    return pixels[inside & ends_apart]
 
 
-def _far_from(pixels: np.ndarray, taken: list[np.ndarray], min_sep: int) -> bool:
-    """Chebyshev distance from every pixel of `pixels` to every earlier path is >= min_sep."""
-    for other in taken:
-        gap = np.abs(pixels[:, None, :] - other[None, :, :]).max(-1)
-        if gap.min() < min_sep:
-            return False
-    return True
+def _far_from(candidates: np.ndarray, taken: list[np.ndarray], min_sep: int) -> np.ndarray:
+    """Per candidate (C, L+1, 2): is its Chebyshev distance to every pixel of every taken path >= min_sep?"""
+    if not taken:
+        return np.ones(len(candidates), bool)
+    others = np.concatenate(taken)                                                  # (P, 2)
+    gap = np.abs(candidates[:, :, None, :] - others[None, None]).max(-1)            # (C, L+1, P)
+    return gap.min((1, 2)) >= min_sep
 
 
 def _place_paths(rng, cfg: dict, count: int) -> list[np.ndarray] | None:
+    """`count` mutually separated paths, each the first of `max_tries` candidates that fits; None if one fails."""
     paths = []
     for _ in range(count):
-        for _attempt in range(cfg["max_tries"]):
-            p = random_path(rng, cfg["size"], cfg["path_length"], cfg["curvature"])
-            if p is not None and np.abs(p[0] - p[-1]).max() >= 2 and _far_from(p, paths, cfg["min_separation"]):
-                paths.append(p)
-                break
-        else:
+        candidates = candidate_paths(rng, cfg["size"], cfg["path_length"], cfg["curvature"], cfg["max_tries"])
+        fits = np.flatnonzero(_far_from(candidates, paths, cfg["min_separation"]))
+        if len(fits) == 0:
             return None
+        paths.append(candidates[fits[0]])
     return paths
 
 
