@@ -26,9 +26,10 @@ class KernelAttention(nn.Module):
         B, T, _ = x.shape
         return x.view(B, T, self.heads, self.head_dim).transpose(1, 2)           # (B, H, T, d)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         q, k, v = self._split(self.W_q(x)), self._split(self.W_k(x)), self._split(self.W_v(x))
-        S = attention_weights(q, k, self.kernel, self.temperature, self.rownorm, mask[:, None, :])  # (B,H,T,T)
+        key_mask = None if mask is None else mask[:, None, :]
+        S = attention_weights(q, k, self.kernel, self.temperature, self.rownorm, key_mask)  # (B, H, T, T)
         out = self.drop(S) @ v                                                     # (B, H, T, d)
         return self.W_o(out.transpose(1, 2).flatten(2))                            # (B, T, dim)
 
@@ -64,11 +65,13 @@ class LRAClassifier(nn.Module):
         self.ln = nn.LayerNorm(cfg["dim"])
         self.head = nn.Sequential(nn.Linear(cfg["dim"], cfg["ffn_dim"]), nn.ReLU(), nn.Linear(cfg["ffn_dim"], classes))
 
-    def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """tokens (B, T) int64, mask (B, T) bool (False = padding) -> logits (B, classes)."""
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """tokens (B, T) int64, mask (B, T) bool (False = padding; None = no padding) -> logits (B, classes)."""
         x = self.drop(self.tok(tokens) + self.pos.weight[: tokens.shape[1]])       # (B, T, dim)
         for layer in self.layers:
             x = layer(x, mask)
+        if mask is None:
+            return self.head(self.ln(x).mean(1))                                    # (B, classes)
         x = self.ln(x) * mask[..., None]
         pooled = x.sum(1) / mask.sum(1, keepdim=True).clamp_min(1)                  # (B, dim)
         return self.head(pooled)

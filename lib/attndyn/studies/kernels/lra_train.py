@@ -2,6 +2,8 @@
 
 Not batched over seeds (different minibatch streams per seed); seeds are looped inside the cell job.
 Metrics are logged every `eval_every` steps and stored like the batched trainer's output.
+The model runs in float32 whatever the top-level `dtype` (which is for the small theory models), as the
+paper's LRA harness does; the cell's provenance says so.
 """
 from __future__ import annotations
 
@@ -17,11 +19,18 @@ from ...train import TrainResult
 from .lra_model import LRAClassifier
 from .probes import LRA_VARS
 
+LRA_DTYPE = torch.float32
 
-def _split(data: dict, part: str, pad: int | None, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+
+def _split(data: dict, part: str, pad: int | None, device) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """Tokens (M, T) int64, padding mask (M, T) bool or None (no padding token), labels (M,)."""
     x = torch.as_tensor(data[f"x_{part}"].astype(np.int64), device=device)          # (M, T)
-    mask = x != pad if pad is not None else torch.ones_like(x, dtype=torch.bool)
+    mask = x != pad if pad is not None else None
     return x, mask, torch.as_tensor(data[f"y_{part}"], device=device)
+
+
+def _rows(mask: torch.Tensor | None, idx) -> torch.Tensor | None:
+    return None if mask is None else mask[idx]
 
 
 def _optimizer_rule(task: dict) -> tuple[str, dict]:
@@ -37,7 +46,7 @@ def evaluate(model, x, mask, y, batch: int) -> tuple[float, float]:
     model.eval()
     loss, correct = 0.0, 0
     for i in range(0, len(y), batch):
-        logits = model(x[i:i + batch], mask[i:i + batch])
+        logits = model(x[i:i + batch], _rows(mask, slice(i, i + batch)))
         loss += F.cross_entropy(logits, y[i:i + batch], reduction="sum").item()
         correct += (logits.argmax(-1) == y[i:i + batch]).sum().item()
     model.train()
@@ -50,7 +59,7 @@ def train_one_seed(seed: int, kernel: str, task: dict, s: dict, data: dict, devi
     gen = torch.Generator().manual_seed(seed)
     x, mask, y = _split(data, "train", task.get("pad"), device)
     xt, mt, yt = _split(data, "test", task.get("pad"), device)
-    model = LRAClassifier(s["lra"], kernel, s["model"], x.shape[1]).to(device)
+    model = LRAClassifier(s["lra"], kernel, s["model"], x.shape[1]).to(device, LRA_DTYPE)
     rule, settings = _optimizer_rule(task)
     opt = build_optimizer(rule, model.parameters(), settings)
     steps_per_epoch = len(y) // task["batch_size"]
@@ -68,7 +77,7 @@ def train_one_seed(seed: int, kernel: str, task: dict, s: dict, data: dict, devi
         if step % steps_per_epoch == 0:
             order = torch.randperm(len(y), generator=gen)
         idx = order[(step % steps_per_epoch) * task["batch_size"]:][: task["batch_size"]]
-        loss = F.cross_entropy(model(x[idx], mask[idx]), y[idx])
+        loss = F.cross_entropy(model(x[idx], _rows(mask, idx)), y[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -91,6 +100,6 @@ def train_lra(cell, data: dict, ctx, task_name: str):
     R = len(runs)
     result = TrainResult(eval_grid(task, len(data["y_train"])), metrics, np.zeros(R, bool),
                          np.full(R, -1), time.perf_counter() - t0)
-    ds = cell_dataset(result, LRA_VARS, s["lra"]["seeds"], cell.coords, ctx.provenance)
+    ds = cell_dataset(result, LRA_VARS, s["lra"]["seeds"], cell.coords, {**ctx.provenance, "dtype": str(LRA_DTYPE).removeprefix("torch.")})
     ds["step"].attrs.update(long_name="optimizer step (minibatch)", units="step")
     return ds

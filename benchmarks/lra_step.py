@@ -1,0 +1,58 @@
+"""Time one Adam step of the kernels study's LRA Transformer (forward, backward, update) per kernel.
+
+    python benchmarks/lra_step.py [--config config/config.yaml] [--sizes 8 12 16] [--steps 20] [--threads 1]
+
+Uses the config's model (dim, FFN, heads, dropout) and Pathfinder batch size; an image of size s is a
+sequence of s*s tokens with no padding (mask None, as the train job runs it). Prints ms per step with the
+config's dropout and with the Skyformer dropout 0.1 (attention dropout's mask is a large share of a CPU step).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+
+from attndyn.config import deep_merge, load_yaml, validate
+from attndyn.studies.kernels.lra_model import LRAClassifier
+
+
+def ms_per_step(lra: dict, model_cfg: dict, kernel: str, size: int, batch: int, steps: int) -> float:
+    """Mean wall time of `steps` Adam steps after 3 warm-up steps, in milliseconds."""
+    torch.manual_seed(0)
+    model = LRAClassifier(lra, kernel, model_cfg, size * size)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    tokens = torch.randint(0, 256, (batch, size * size))                          # (B, T)
+    labels = torch.randint(0, 2, (batch,))
+    for i in range(steps + 3):
+        if i == 3:
+            start = time.perf_counter()
+        loss = F.cross_entropy(model(tokens, None), labels)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return 1000 * (time.perf_counter() - start) / steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="config/config.yaml")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 12, 16])
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    base = load_yaml("config/config.yaml")
+    section = validate(base if args.config == "config/config.yaml" else deep_merge(base, load_yaml(args.config)))["kernels"]
+    batch = section["lra"]["pathfinder"]["batch_size"]
+    variants = {"config dropout": section["lra"], "dropout 0.1": {**section["lra"], "dropout": 0.1, "attn_dropout": 0.1}}
+    print(f"batch {batch}, dim {section['lra']['dim']}, {args.threads} thread(s); ms per Adam step")
+    for size in args.sizes:
+        for name, lra in variants.items():
+            times = {k: ms_per_step(lra, section["model"], k, size, batch, args.steps) for k in ("softmax", "gaussian")}
+            print(f"  {size}x{size} ({size * size} tokens), {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in times.items()))
+
+
+if __name__ == "__main__":
+    main()
