@@ -95,12 +95,26 @@ def fig_s3(experiments: dict, cfg: dict, png, pdf, caption) -> None:
     _save(fig, png, pdf, caption)
 
 
+def lra_settings(cfg: dict, task: str, steps: int) -> str:
+    """The run's settings in one line, appended to the static caption."""
+    lra, t = cfg["lra"], cfg["lra"][task]
+    data = f"{t['size']}x{t['size']} images, path length {t['path_length']}, {t['distractors']} distractor(s), " \
+        if task == "pathfinder" else f"max_len {t['max_len']}, "
+    return (f" This run: {data}{t['n_train'] if task == 'pathfinder' else t['subsample']} training examples, "
+            f"{t['optimizer']} lr {t['lr']:g}, batch {t['batch_size']}, {steps} steps, embedding init std "
+            f"{lra['init_std']:g}, dropout {lra['dropout']:g}/{lra['attn_dropout']:g}, {len(lra['seeds'])} seeds.")
+
+
 def fig_lra(experiments: dict, cfg: dict, png, pdf, caption, task: str) -> None:
+    """Test accuracy and loss vs step: mean over seeds, min-max band, one thin line per seed."""
     ds = experiments[task]
+    caption += lra_settings(cfg, task, int(ds["step"].values[-1]))
     fig, ax = subplots(1, 2, width=3.8)
-    for kernel in ds["kernel"].values:
-        band(ax[0, 0], ds["test_acc"].sel(kernel=kernel), label=kernel, color=COLORS[kernel])
-        band(ax[0, 1], ds["test_loss"].sel(kernel=kernel), label=kernel, color=COLORS[kernel])
+    for col, var in enumerate(("test_acc", "test_loss")):
+        for kernel in ds["kernel"].values:
+            values = ds[var].sel(kernel=kernel)
+            band(ax[0, col], values, label=kernel, color=COLORS[kernel], kind="range")
+            ax[0, col].plot(ds["step"], values.transpose("step", "seed"), color=COLORS[kernel], lw=0.5, alpha=0.6)
     ax[0, 0].axhline(0.5, color="grey", lw=0.6, ls=":")
     ax[0, 0].set(xlabel="step", ylabel="test accuracy", title=f"{task}: test accuracy")
     ax[0, 1].set(xlabel="step", ylabel="test cross-entropy", title=f"{task}: test loss")

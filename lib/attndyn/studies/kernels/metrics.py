@@ -34,6 +34,13 @@ def accuracy_auc(ds: xr.Dataset) -> xr.DataArray:
                           input_core_dims=[["step"]], vectorize=True)
 
 
+def steps_to_accuracy(ds: xr.Dataset, threshold: float) -> xr.DataArray:
+    """First logged step at which a run's test accuracy exceeds `threshold` (NaN if never): (..., seed)."""
+    above = ds["test_acc"] > threshold
+    first = ds["step"].where(above).min("step")
+    return first.where(above.any("step"))
+
+
 def roughness(grid: np.ndarray) -> np.ndarray:
     """Mean |discrete 5-point Laplacian| of a loss grid divided by its loss range (spec C6): (...,)."""
     lap = (grid[..., 2:, 1:-1] + grid[..., :-2, 1:-1] + grid[..., 1:-1, 2:] + grid[..., 1:-1, :-2]
