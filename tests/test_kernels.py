@@ -322,18 +322,36 @@ def test_c4_needs_a_margin_and_a_softmax_stall_and_flags_a_vanishing_gaussian():
     assert "vanishes" not in c4_softmax_pitfall(stalled, cfg).measured
 
 
-@pytest.mark.parametrize("acc_softmax,passed", [(0.7, True), (0.5, False)])
-def test_c5_requires_both_arms_to_learn(acc_softmax, passed):
+def _lra_curves(acc_softmax: float):
     import xarray as xr
-
-    from attndyn.studies.kernels.claims import c5_lra
 
     acc = np.array([[[0.5, 0.8]] * 2, [[0.5, acc_softmax]] * 2])        # kernel, seed, step
     loss = np.array([[[0.69, 0.4]] * 2, [[0.69, 0.6]] * 2])
     dims = ("kernel", "seed", "step")
-    ds = xr.Dataset({"test_acc": (dims, acc), "test_loss": (dims, loss), "final_step": ((), 64)},
-                    coords={"kernel": ["gaussian", "softmax"], "seed": [0, 1], "step": [0, 64]})
+    return xr.Dataset({"test_acc": (dims, acc), "test_loss": (dims, loss), "final_step": ((), 64)},
+                      coords={"kernel": ["gaussian", "softmax"], "seed": [0, 1], "step": [0, 64]})
+
+
+@pytest.mark.parametrize("acc_softmax,passed", [(0.7, True), (0.5, False)])
+def test_c5_requires_both_arms_to_learn(acc_softmax, passed):
+    from attndyn.studies.kernels.claims import c5_lra
+
+    ds = _lra_curves(acc_softmax)
     claim = c5_lra(ds, "pathfinder", 0.55)
     assert claim.passed == passed
     assert ("softmax ends at mean acc <= 0.55 after 64 steps while gaussian learned" in claim.measured) == (not passed)
     assert f"per seed g=[64, 64] s={'[64, 64]' if passed else '[never, never]'}" in claim.measured
+
+
+@pytest.mark.parametrize("model,note", [
+    ({}, None),
+    ({"gaussian_rownorm": True}, "rows normalized (model.gaussian_rownorm)"),
+    ({"gaussian_temperature": 3.0}, "temperature 3 (model.gaussian_temperature)"),
+])
+def test_claims_name_a_non_default_gaussian_kernel(model, note):
+    from attndyn.studies.kernels.claims import claims
+
+    section = validate(_config(model=model))["kernels"]
+    (row,) = claims({"pathfinder": _lra_curves(0.7)}, section)
+    assert ("Gaussian kernel of this run" in row.measured) == (note is not None)
+    assert note is None or row.measured.endswith(f"[Gaussian kernel of this run: {note}]")

@@ -1,12 +1,15 @@
 """Claims of the kernels study checked by numbers (spec Sec. 8; thresholds under `checks`, fixed in advance)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import xarray as xr
 
 from ...claims import Claim, fmt, linear_fit
 from ...results import final
 from .metrics import accuracy_auc, grad_ratio, relative_final_loss, s2_outcomes, steps_to_accuracy
+from .plan import gaussian_variant_note
 
 DECAY_FLOOR = 1e-12          # the decay phase of C2 ends where the relative loss first drops below this
 AT_NN_NOTE = (" (finding: the W_V-only rate [DERIVED] is 1 - c kappa^-2 per step, kappa = sigma_1 / sigma_Nn of the "
@@ -166,4 +169,5 @@ def claims(experiments: dict, section: dict) -> list[Claim]:
             out.append(c5_lra(experiments[task], task, checks["C5_min_acc"]))
     if "s3" in experiments and both:
         out.append(c6_landscape(experiments["s3"]))
-    return out
+    note = gaussian_variant_note(section["model"])
+    return [replace(c, measured=c.measured + note) for c in out]

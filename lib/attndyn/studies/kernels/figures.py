@@ -5,7 +5,7 @@ import numpy as np
 
 from ...figures.common import band, save, subplots
 from .metrics import relative_final_loss, roughness, s2_outcomes
-from .plan import FIGURES
+from .plan import FIGURES, gaussian_variant_note
 
 COLORS = {"softmax": "tab:red", "gaussian": "tab:blue"}
 TRAIN_LABEL = {"wv": "W_V only", "attention": "W_Q, W_K, W_V"}
@@ -133,4 +133,4 @@ DRAW = {
 
 
 def make_figure(name: str, experiments: dict, section: dict, png, pdf) -> None:
-    DRAW[name](experiments, section, png, pdf, FIGURES[name].caption)
+    DRAW[name](experiments, section, png, pdf, FIGURES[name].caption + gaussian_variant_note(section["model"]))

@@ -52,6 +52,15 @@ FIGURES = {
         "line per seed [RECONSTRUCTED setup]."),
 }
 
+def gaussian_variant_note(model: dict) -> str:
+    """Names a non-default Gaussian kernel (model.gaussian_rownorm / gaussian_temperature) in captions and
+    claims, so a figure made with the ablation cannot be read as the spec's unnormalized kernel."""
+    parts = ["rows normalized (model.gaussian_rownorm)"] if model["gaussian_rownorm"] else []
+    if model["gaussian_temperature"] is not None:
+        parts.append(f"temperature {model['gaussian_temperature']:g} (model.gaussian_temperature)")
+    return f" [Gaussian kernel of this run: {', '.join(parts)}]" if parts else ""
+
+
 _TEXT_NOTICE_SHOWN = False
 KERNELS_INSIDE = ("s1", "s3")    # experiments whose cells loop over the kernels themselves
 
