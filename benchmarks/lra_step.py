@@ -43,15 +43,20 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    base = load_yaml("config/config.yaml")
-    section = validate(base if args.config == "config/config.yaml" else deep_merge(base, load_yaml(args.config)))["kernels"]
+    config = load_yaml("config/config.yaml")
+    if args.config != "config/config.yaml":
+        config = deep_merge(config, load_yaml(args.config))
+    section = validate(config)["kernels"]
     batch = section["lra"]["pathfinder"]["batch_size"]
-    variants = {"config dropout": section["lra"], "dropout 0.1": {**section["lra"], "dropout": 0.1, "attn_dropout": 0.1}}
+    skyformer = {**section["lra"], "dropout": 0.1, "attn_dropout": 0.1}
+    variants = {"config dropout": section["lra"], "dropout 0.1": skyformer}
     print(f"batch {batch}, dim {section['lra']['dim']}, {args.threads} thread(s); ms per Adam step")
     for size in args.sizes:
         for name, lra in variants.items():
-            times = {k: ms_per_step(lra, section["model"], k, size, batch, args.steps) for k in ("softmax", "gaussian")}
-            print(f"  {size}x{size} ({size * size} tokens), {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in times.items()))
+            times = {k: ms_per_step(lra, section["model"], k, size, batch, args.steps)
+                     for k in ("softmax", "gaussian")}
+            print(f"  {size}x{size} ({size * size} tokens), {name}: "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in times.items()))
 
 
 if __name__ == "__main__":

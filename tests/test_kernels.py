@@ -98,8 +98,15 @@ def test_text_task_trains_on_fixture(tmp_path):
     assert "text" in study_plan.experiments and "fig_text" in study_plan.figures
     study = get_study("kernels")
     data = study.make_dataset(study_plan.datasets["text"], cfg)
-    ds = study.train_cell(study_plan.experiments["text"][0], data, RunContext(torch.device("cpu"), torch.float64))
-    assert ds["test_acc"].dims == ("seed", "step") and np.isfinite(ds["test_loss"].values).all()
+    ctx = RunContext(torch.device("cpu"), torch.float64)
+    cells = [study.train_cell(cell, data, ctx) for cell in study_plan.experiments["text"]]
+    assert all(ds["test_acc"].dims == ("seed", "step") and np.isfinite(ds["test_loss"].values).all() for ds in cells)
+    assert cells[0].attrs["dtype"] == "float32"                          # the LRA model's dtype, not the top-level one
+    import xarray as xr
+    experiment = xr.concat([ds.expand_dims("kernel") for ds in cells], "kernel")
+    png = tmp_path / "fig_text.png"
+    study.make_figure("fig_text", {"text": experiment}, cfg["kernels"], png, tmp_path / "fig_text.pdf")
+    assert png.stat().st_size > 0
 
 
 def test_text_off_without_path(capsys):
@@ -339,7 +346,8 @@ def test_c5_requires_both_arms_to_learn(acc_softmax, passed):
     ds = _lra_curves(acc_softmax)
     claim = c5_lra(ds, "pathfinder", 0.55)
     assert claim.passed == passed
-    assert ("softmax ends at mean acc <= 0.55 after 64 steps while gaussian learned" in claim.measured) == (not passed)
+    failure = "softmax ends at mean acc <= 0.55 after 64 steps while gaussian learned"
+    assert (failure in claim.measured) == (not passed)
     assert f"per seed g=[64, 64] s={'[64, 64]' if passed else '[never, never]'}" in claim.measured
 
 

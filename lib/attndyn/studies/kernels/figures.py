@@ -98,11 +98,15 @@ def fig_s3(experiments: dict, cfg: dict, png, pdf, caption) -> None:
 def lra_settings(cfg: dict, task: str, steps: int) -> str:
     """The run's settings in one line, appended to the static caption."""
     lra, t = cfg["lra"], cfg["lra"][task]
-    data = f"{t['size']}x{t['size']} images, path length {t['path_length']}, {t['distractors']} distractor(s), " \
-        if task == "pathfinder" else f"max_len {t['max_len']}, "
-    return (f" This run: {data}{t['n_train'] if task == 'pathfinder' else t['subsample']} training examples, "
-            f"{t['optimizer']} lr {t['lr']:g}, batch {t['batch_size']}, {steps} steps, embedding init std "
-            f"{lra['init_std']:g}, dropout {lra['dropout']:g}/{lra['attn_dropout']:g}, {len(lra['seeds'])} seeds.")
+    if task == "pathfinder":
+        data = (f"{t['size']}x{t['size']} images, path length {t['path_length']}, {t['distractors']} "
+                f"distractor(s), {t['n_train']} training images")
+    else:
+        cap = f"at most {t['subsample']}" if t["subsample"] else "all"
+        data = f"max_len {t['max_len']} bytes, {cap} reviews per split, momentum {t['momentum']:g}"
+    return (f" This run: {data}, {t['optimizer']} lr {t['lr']:g}, batch {t['batch_size']}, {steps} steps, "
+            f"embedding init std {lra['init_std']:g}, dropout {lra['dropout']:g}/{lra['attn_dropout']:g}, "
+            f"{len(lra['seeds'])} seeds.")
 
 
 def fig_lra(experiments: dict, cfg: dict, png, pdf, caption, task: str) -> None:

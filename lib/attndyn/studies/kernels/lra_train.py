@@ -100,6 +100,7 @@ def train_lra(cell, data: dict, ctx, task_name: str):
     R = len(runs)
     result = TrainResult(eval_grid(task, len(data["y_train"])), metrics, np.zeros(R, bool),
                          np.full(R, -1), time.perf_counter() - t0)
-    ds = cell_dataset(result, LRA_VARS, s["lra"]["seeds"], cell.coords, {**ctx.provenance, "dtype": str(LRA_DTYPE).removeprefix("torch.")})
+    provenance = {**ctx.provenance, "dtype": str(LRA_DTYPE).removeprefix("torch.")}
+    ds = cell_dataset(result, LRA_VARS, s["lra"]["seeds"], cell.coords, provenance)
     ds["step"].attrs.update(long_name="optimizer step (minibatch)", units="step")
     return ds

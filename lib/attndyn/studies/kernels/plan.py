@@ -52,6 +52,7 @@ FIGURES = {
         "line per seed [RECONSTRUCTED setup]."),
 }
 
+
 def gaussian_variant_note(model: dict) -> str:
     """Names a non-default Gaussian kernel (model.gaussian_rownorm / gaussian_temperature) in captions and
     claims, so a figure made with the ablation cannot be read as the spec's unnormalized kernel."""
