@@ -52,7 +52,8 @@ def _context(config: dict, study: str, experiment: str, cell_id: str, settings_j
 
 
 def run_train(config: dict, study: str, experiment: str, cell_id: str, data_path: str, out: str,
-              stop_after: int | None = None) -> None:
+              stop_after: int | None = None, needed: list[str] | None = None) -> None:
+    """Train one cell; `needed` are the files of the cells it reads (CellSpec.needs, same order)."""
     from .runtime import set_threads, skip_dynamo_import
 
     set_threads(config.get("threads", 0))
@@ -61,6 +62,7 @@ def run_train(config: dict, study: str, experiment: str, cell_id: str, data_path
     cell = plan.cell(study, experiment, cell_id)
     ctx = _context(config, study, experiment, cell_id, plan.cell_settings_json(study, experiment, cell_id),
                    out, stop_after)
+    ctx.needed = dict(zip(cell.needs, needed or []))
     ds = get_study(study).train_cell(cell, read_npz(data_path), ctx)
     write_netcdf(ds, out)
 

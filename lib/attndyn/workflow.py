@@ -90,6 +90,19 @@ class Plan:
     def cell_paths(self, study: str, experiment: str, results: str = "results") -> list[str]:
         return [f"{results}/{study}/cells/{experiment}/{c.id}.nc" for c in self.cells(study, experiment)]
 
+    def needed_cell_paths(self, study: str, experiment: str, cell_id: str, results: str = "results") -> list[str]:
+        """Cell files this cell reads (CellSpec.needs), in the order of `needs`."""
+        return [f"{results}/{study}/cells/{e}/{c}.nc" for e, c in self.cell(study, experiment, cell_id).needs]
+
+    @cached_property
+    def _needed_cells(self) -> set[tuple[str, str, str]]:
+        return {(study, *need) for study, sp in self.studies.items()
+                for cells in sp.experiments.values() for cell in cells for need in cell.needs}
+
+    def cell_priority(self, study: str, experiment: str, cell_id: str) -> int:
+        """1 for a cell another cell reads (it starts first, so the reader is not left at the end), else 0."""
+        return int((study, experiment, cell_id) in self._needed_cells)
+
     def experiment_paths(self, study: str, results: str = "results") -> list[str]:
         return [f"{results}/{study}/{e}.nc" for e in self.studies[study].experiments]
 

@@ -1,14 +1,17 @@
 # Stage 2: one job per sweep cell; all seeds of the cell train together as a batched ensemble.
 # `params.settings` (the cell's resolved settings) and `params.code` (a digest of the package files
 # training depends on) are rerun triggers: a changed learning rate reruns only the cells using it.
+# A cell may also read other cells' files (CellSpec.needs); those cells get a higher priority.
 rule train:
     input:
         data=lambda wc: f"{RESULTS}/{wc.study}/data/{PLAN.cell(wc.study, wc.experiment, wc.cell).dataset}.npz",
+        needs=lambda wc: PLAN.needed_cell_paths(wc.study, wc.experiment, wc.cell, RESULTS),
     output:
         f"{RESULTS}/{{study}}/cells/{{experiment}}/{{cell}}.nc",
     params:
         settings=lambda wc: PLAN.cell_settings_json(wc.study, wc.experiment, wc.cell),
         code=lambda wc: code_digest(wc.study, "train"),
+    priority: lambda wc: PLAN.cell_priority(wc.study, wc.experiment, wc.cell)
     threads: 1
     resources:
         mem_mb=2000,

@@ -32,6 +32,7 @@ class CellSpec:
     coords: dict                 # ordered: axis -> value (native type from the config)
     dataset: str                 # DatasetSpec.name
     settings: dict               # everything training needs; its JSON is a rerun trigger
+    needs: tuple[tuple[str, str], ...] = ()   # (experiment, cell id) of this study whose cell files it reads
 
     @property
     def id(self) -> str:
@@ -63,3 +64,4 @@ class RunContext:
     fingerprint: str = ""
     provenance: dict = field(default_factory=dict)
     stop_after: int | None = None     # testing hook (see train.Checkpointing)
+    needed: dict = field(default_factory=dict)   # (experiment, cell id) -> cell file of CellSpec.needs
