@@ -18,23 +18,29 @@ from .synthetic import forward, squared_loss
 from .synthetic_runner import TRAINED, _ckpt, _tensors, synthetic_problem
 
 
-def filter_normalized_direction(W: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Random direction whose filters (columns W[..., :, j], one per output unit) have W's norms:
-    W (R, H, D, d) -> (R, H, D, d)."""
+def filter_normalized_direction(W: torch.Tensor, gen: torch.Generator, filter_dim: int = -2) -> torch.Tensor:
+    """Random direction whose filters (the slices along `filter_dim`, one per output unit) have W's norms
+    (Li et al. 2018): W (..., D, d) with filters as columns (filter_dim -2), or an nn.Linear weight
+    (out, in) with filters as rows (filter_dim -1). Same shape as W."""
     d = torch.randn(W.shape, generator=gen, dtype=W.dtype).to(W.device)
-    return d * W.norm(dim=-2, keepdim=True) / d.norm(dim=-2, keepdim=True).clamp_min(1e-30)
+    return d * W.norm(dim=filter_dim, keepdim=True) / d.norm(dim=filter_dim, keepdim=True).clamp_min(1e-30)
+
+
+def slice_grid(coords: np.ndarray, loss_at) -> np.ndarray:
+    """loss_at(a, b) -> (...,) evaluated on the grid coords x coords: (..., G, G), a along the first grid axis."""
+    return np.stack([np.stack([np.asarray(loss_at(float(a), float(b))) for b in coords], -1) for a in coords], -2)
 
 
 def loss_grid(W: dict, X, y, kernel: str, model: dict, d1, d2, coords: np.ndarray) -> np.ndarray:
     """Loss on W_Q + a d1 + b d2 for a, b in coords: (R, G, G)."""
     temp, rownorm = model["gaussian_temperature"], model["gaussian_rownorm"]
-    base, out = W["W_Q"].detach(), np.zeros((X.shape[0], len(coords), len(coords)))
-    with torch.no_grad():
-        for i, a in enumerate(coords):
-            for j, b in enumerate(coords):
-                Wq = {**W, "W_Q": base + float(a) * d1 + float(b) * d2}
-                out[:, i, j] = squared_loss(forward(Wq, X, kernel, temp, rownorm), y).cpu().numpy()
-    return out
+    base = W["W_Q"].detach()
+
+    def loss_at(a: float, b: float) -> np.ndarray:
+        with torch.no_grad():
+            Wq = {**W, "W_Q": base + a * d1 + b * d2}
+            return squared_loss(forward(Wq, X, kernel, temp, rownorm), y).cpu().numpy()       # (R,)
+    return slice_grid(coords, loss_at)
 
 
 def _detached(W: dict) -> dict:

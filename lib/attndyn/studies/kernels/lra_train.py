@@ -53,36 +53,69 @@ def evaluate(model, x, mask, y, batch: int) -> tuple[float, float]:
     return loss / len(y), correct / len(y)
 
 
+def batch_indices(n: int, batch: int, steps: int, gen: torch.Generator):
+    """Minibatch index tensors (batch,) for `steps` steps, reshuffled at the start of every epoch."""
+    per_epoch = n // batch
+    for step in range(steps):
+        if step % per_epoch == 0:
+            order = torch.randperm(n, generator=gen)
+        yield order[(step % per_epoch) * batch:][:batch]
+
+
+def minibatch_step(model, opt, x, mask, y, idx) -> float:
+    """One optimizer step on the cross-entropy of the rows `idx`; returns that minibatch loss."""
+    loss = F.cross_entropy(model(x[idx], _rows(mask, idx)), y[idx])
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+def build_model(kernel: str, s: dict, seq_len: int, device) -> LRAClassifier:
+    """The LRA model with the given kernel, in float32."""
+    return LRAClassifier(s["lra"], kernel, s["model"], seq_len).to(device, LRA_DTYPE)
+
+
+def load_params(model: LRAClassifier, flat: np.ndarray) -> LRAClassifier:
+    """Set the model's weights from a `final_params` vector (P,) of a model with the same settings."""
+    n = sum(p.numel() for p in model.parameters())
+    if flat.shape != (n,):
+        raise ValueError(f"stored weights have shape {flat.shape}, the model has {n} parameters "
+                         "(the stage-1 run was made with other model settings)")
+    torch.nn.utils.vector_to_parameters(torch.as_tensor(flat, dtype=LRA_DTYPE), model.parameters())
+    return model
+
+
+def task_optimizer(task: dict, params):
+    """The task's optimizer (lra.<task>.optimizer, lr, momentum) over `params`."""
+    rule, settings = _optimizer_rule(task)
+    return build_optimizer(rule, params, settings)
+
+
 def train_one_seed(seed: int, kernel: str, task: dict, s: dict, data: dict, device) -> dict:
-    """Minibatch training for `epochs`; returns metric arrays (G,) on the eval grid."""
+    """Minibatch training for `epochs`; returns metric arrays (G,) on the eval grid and the final weights
+    (`final_params`, all parameters flattened in the model's parameter order, (P,))."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     x, mask, y = _split(data, "train", task.get("pad"), device)
     xt, mt, yt = _split(data, "test", task.get("pad"), device)
-    model = LRAClassifier(s["lra"], kernel, s["model"], x.shape[1]).to(device, LRA_DTYPE)
-    rule, settings = _optimizer_rule(task)
-    opt = build_optimizer(rule, model.parameters(), settings)
-    steps_per_epoch = len(y) // task["batch_size"]
-    total, every = task["epochs"] * steps_per_epoch, task["eval_every"]
+    model = build_model(kernel, s, x.shape[1], device)
+    opt = task_optimizer(task, model.parameters())
+    grid = eval_grid(task, len(y))
+    total, log_at = int(grid[-1]), set(grid.tolist())
     logs, recent = {k: [] for k in LRA_VARS}, []
+    batches = batch_indices(len(y), task["batch_size"], total, gen)
     for step in range(total + 1):
-        if step % every == 0 or step == total:
+        if step in log_at:
             tl, ta = evaluate(model, xt, mt, yt, 256)
             logs["train_loss"].append(np.mean(recent) if recent else np.nan)
             logs["test_loss"].append(tl)
             logs["test_acc"].append(ta)
             recent = []
-        if step == total:
-            break
-        if step % steps_per_epoch == 0:
-            order = torch.randperm(len(y), generator=gen)
-        idx = order[(step % steps_per_epoch) * task["batch_size"]:][: task["batch_size"]]
-        loss = F.cross_entropy(model(x[idx], _rows(mask, idx)), y[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        recent.append(loss.item())
-    return {k: np.asarray(v) for k, v in logs.items()}
+        if step < total:
+            recent.append(minibatch_step(model, opt, x, mask, y, next(batches)))
+    flat = torch.nn.utils.parameters_to_vector(model.parameters()).detach().cpu().numpy()
+    return {**{k: np.asarray(v) for k, v in logs.items()}, "final_params": flat}
 
 
 def eval_grid(task: dict, n_train: int) -> np.ndarray:
@@ -103,4 +136,6 @@ def train_lra(cell, data: dict, ctx, task_name: str):
     provenance = {**ctx.provenance, "dtype": str(LRA_DTYPE).removeprefix("torch.")}
     ds = cell_dataset(result, LRA_VARS, s["lra"]["seeds"], cell.coords, provenance)
     ds["step"].attrs.update(long_name="optimizer step (minibatch)", units="step")
+    ds["final_params"] = (("seed", "param"), np.stack([r["final_params"] for r in runs]),
+                          {"long_name": "final weights, all parameters flattened in the model's parameter order"})
     return ds
