@@ -123,6 +123,9 @@ def test_text_off_without_path(capsys):
     ({"kernels": ["cosine"]}, "kernels.kernels"),
     ({"s2": {"sigma_Q_grid": [-1.0]}}, "kernels.s2.sigma_Q_grid"),
     ({"lra": {"pathfinder": {"min_separation": 2}}}, "kernels.lra.pathfinder.min_separation"),
+    ({"lra": {"landscape": {"range": [1.0, -1.0]}}}, "kernels.lra.landscape.range"),
+    ({"lra": {"landscape": {"stage2_params": "wo"}}}, "kernels.lra.landscape.stage2_params"),
+    ({"lra": {"landscape": {"tasks": ["images"]}}}, "kernels.lra.landscape.tasks"),
 ])
 def test_bad_config_names_the_key(override, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
@@ -363,3 +366,105 @@ def test_claims_name_a_non_default_gaussian_kernel(model, note):
     (row,) = claims({"pathfinder": _lra_curves(0.7)}, section)
     assert ("Gaussian kernel of this run" in row.measured) == (note is not None)
     assert note is None or row.measured.endswith(f"[Gaussian kernel of this run: {note}]")
+
+
+def _pathfinder_landscape_run(tmp_path, **landscape):
+    """Train the smoke Pathfinder cells, write the softmax cell, run the landscape cell that reads it."""
+    import xarray as xr
+
+    from attndyn.results import write_netcdf
+    from attndyn.studies import get_study
+
+    cfg = validate(_config(synthetic_experiments=[], lra={"landscape": landscape}))
+    study, study_plan = get_study("kernels"), Plan(cfg).studies["kernels"]
+    data = study.make_dataset(study_plan.datasets["pathfinder"], cfg)
+    ctx = RunContext(torch.device("cpu"), torch.float64)
+    arms = {c.coords["kernel"]: study.train_cell(c, data, ctx) for c in study_plan.experiments["pathfinder"]}
+    (cell,) = study_plan.experiments["pathfinder_landscape"]
+    assert cell.needs == (("pathfinder", "kernel-softmax"),) and cell.dataset == "pathfinder"
+    write_netcdf(arms["softmax"], tmp_path / "softmax.nc")
+    ctx.needed = {cell.needs[0]: tmp_path / "softmax.nc"}
+    ds = study.train_cell(cell, data, ctx)
+    return cfg, study, study_plan, data, arms, ds
+
+
+def test_stored_final_weights_reproduce_the_last_evaluation():
+    from attndyn.studies.kernels.lra_train import _split, build_model, evaluate, load_params, train_one_seed
+
+    cfg = validate(_config())
+    s = {"lra": cfg["kernels"]["lra"], "model": cfg["kernels"]["model"]}
+    task = {**cfg["kernels"]["lra"]["pathfinder"], "pad": None}
+    data = pathfinder.pathfinder_dataset(task)
+    run = train_one_seed(3, "gaussian", task, s, data, torch.device("cpu"))
+    xt, mt, yt = _split(data, "test", None, torch.device("cpu"))
+    model = load_params(build_model("gaussian", s, xt.shape[1], torch.device("cpu")), run["final_params"])
+    assert evaluate(model, xt, mt, yt, 256) == (run["test_loss"][-1], run["test_acc"][-1])
+    with pytest.raises(ValueError, match="parameters"):
+        load_params(model, run["final_params"][:-1])
+
+
+def test_filter_normalized_rows_have_the_weight_row_norms():
+    from attndyn.studies.kernels.landscape import filter_normalized_direction
+
+    W = torch.randn(6, 4, dtype=torch.float64)
+    d = filter_normalized_direction(W, torch.Generator().manual_seed(1), filter_dim=-1)
+    torch.testing.assert_close(d.norm(dim=-1), W.norm(dim=-1))
+    assert not torch.allclose(d, W)
+
+
+def test_pathfinder_landscape_centre_is_the_stage2_point(tmp_path):
+    cfg, study, _, _, arms, ds = _pathfinder_landscape_run(tmp_path, grid=3, n_examples=16, stage2_steps=3)
+    assert ds["landscape"].dims == ("kernel", "seed", "a", "b") and ds.sizes["a"] == 3
+    centre = ds["landscape"].sel(a=0.0, b=0.0)
+    np.testing.assert_allclose(centre, ds["train_loss"].isel(step=-1), rtol=1e-6)     # slice centred on theta*
+    np.testing.assert_array_equal(ds["stage1_test_acc"], arms["softmax"]["test_acc"].isel(step=-1))
+    # stage 2 starts every kernel at the softmax arm's end: softmax's first stage-2 test loss is its final one
+    np.testing.assert_allclose(ds["test_loss"].sel(kernel="softmax").isel(step=0),
+                               arms["softmax"]["test_loss"].isel(step=-1), rtol=1e-6)
+    assert np.isfinite(ds["roughness"]).all()
+    rows = study.claims({"pathfinder_landscape": ds}, cfg["kernels"])
+    assert [r.claim for r in rows] == ["C6 Gaussian landscape smoother (pathfinder, Fig. 4)"]
+    assert "after stage 1 (softmax)" in rows[0].measured
+
+
+def test_stage2_moves_only_the_query_projections():
+    from attndyn.studies.kernels.lra_landscape import loss_slice, projections, train_stage2
+    from attndyn.studies.kernels.lra_train import _split, build_model
+
+    cfg = validate(_config())
+    k = cfg["kernels"]
+    s = {"lra": k["lra"], "model": k["model"]}
+    ls = {**k["lra"]["landscape"], "stage2_steps": 4, "grid": 3, "n_examples": 8}
+    task = {**k["lra"]["pathfinder"], "pad": None}
+    data = pathfinder.pathfinder_dataset(task)
+    train, test = (_split(data, part, None, torch.device("cpu")) for part in ("train", "test"))
+    model = build_model("gaussian", s, train[0].shape[1], torch.device("cpu"))
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    subset = (train[0][:8], None, train[2][:8])
+    train_stage2(model, task, ls, train, subset, test, torch.Generator().manual_seed(0))
+    moved = {n for n, p in model.named_parameters() if not torch.equal(p, before[n])}
+    assert moved == {f"layers.{i}.attn.W_q.{w}" for i in range(k["lra"]["num_layers"]) for w in ("weight", "bias")}
+    after = {n: p.detach().clone() for n, p in model.named_parameters()}
+    loss_slice(model, ls, subset)                                      # evaluates around theta*, then restores it
+    assert all(torch.equal(p, after[n]) for n, p in model.named_parameters())
+    assert len(projections(model, "attention")) == 3 * k["lra"]["num_layers"]
+
+
+def test_landscape_settings_do_not_rerun_the_task_cells():
+    base = Plan(validate(_config())).studies["kernels"]
+    other = Plan(validate(_config(lra={"landscape": {"grid": 5}}))).studies["kernels"]
+    assert [c.settings for c in base.experiments["pathfinder"]] == [c.settings for c in other.experiments["pathfinder"]]
+    assert base.experiments["pathfinder_landscape"][0].settings != other.experiments["pathfinder_landscape"][0].settings
+    no_softmax = Plan(validate(_config(kernels=["gaussian"]))).studies["kernels"]
+    assert "pathfinder_landscape" not in no_softmax.experiments
+    no_task = Plan(validate(_config(lra={"landscape": {"tasks": []}}))).studies["kernels"]
+    assert "pathfinder_landscape" not in no_task.experiments and "fig_pathfinder_landscape" not in no_task.figures
+
+
+def test_landscape_cell_reads_the_softmax_cell_which_starts_first():
+    plan = Plan(validate(_config()))
+    assert plan.needed_cell_paths("kernels", "pathfinder_landscape", "single", "out") == [
+        "out/kernels/cells/pathfinder/kernel-softmax.nc"]
+    assert plan.cell_priority("kernels", "pathfinder", "kernel-softmax") == 1
+    assert plan.cell_priority("kernels", "pathfinder", "kernel-gaussian") == 0
+    assert plan.needed_cell_paths("kernels", "s3", "single") == []

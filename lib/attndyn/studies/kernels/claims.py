@@ -9,7 +9,7 @@ import xarray as xr
 from ...claims import Claim, fmt, linear_fit
 from ...results import final
 from .metrics import accuracy_auc, grad_ratio, relative_final_loss, s2_outcomes, steps_to_accuracy
-from .plan import gaussian_variant_note
+from .plan import LANDSCAPE_SUFFIX, gaussian_variant_note
 
 DECAY_FLOOR = 1e-12          # the decay phase of C2 ends where the relative loss first drops below this
 AT_NN_NOTE = (" (finding: the W_V-only rate [DERIVED] is 1 - c kappa^-2 per step, kappa = sigma_1 / sigma_Nn of the "
@@ -143,13 +143,17 @@ def c5_lra(ds: xr.Dataset, task: str, min_acc: float) -> Claim:
                  measured, ok)
 
 
-def c6_landscape(ds: xr.Dataset) -> Claim:
+def c6_landscape(ds: xr.Dataset, where: str) -> Claim:
     r = ds["roughness"].mean("seed")
     g, s = float(r.sel(kernel="gaussian")), float(r.sel(kernel="softmax"))
     wins = int((ds["roughness"].sel(kernel="gaussian") < ds["roughness"].sel(kernel="softmax")).sum())
-    return Claim("C6 Gaussian landscape smoother (S3 synthetic, Fig. 4 analogue)",
-                 "mean roughness (mean |discrete Laplacian| / loss range) lower for Gaussian",
-                 f"roughness g={fmt(g)} s={fmt(s)} (Gaussian lower in {wins}/{ds.sizes['seed']} seeds)", g < s)
+    measured = f"roughness g={fmt(g)} s={fmt(s)} (Gaussian lower in {wins}/{ds.sizes['seed']} seeds)"
+    if "stage1_test_acc" in ds:                       # LRA task: how well trained the centre points are
+        acc = final(ds, "test_acc").mean("seed")
+        measured += (f"; test acc after stage 1 (softmax) {fmt(float(ds['stage1_test_acc'].mean()))}, after stage 2 "
+                     f"g={fmt(float(acc.sel(kernel='gaussian')))} s={fmt(float(acc.sel(kernel='softmax')))}")
+    return Claim(f"C6 Gaussian landscape smoother ({where})",
+                 "mean roughness (mean |discrete Laplacian| / loss range) lower for Gaussian", measured, g < s)
 
 
 def claims(experiments: dict, section: dict) -> list[Claim]:
@@ -166,6 +170,9 @@ def claims(experiments: dict, section: dict) -> list[Claim]:
         if task in experiments and both:
             out.append(c5_lra(experiments[task], task, checks["C5_min_acc"]))
     if "s3" in experiments and both:
-        out.append(c6_landscape(experiments["s3"]))
+        out.append(c6_landscape(experiments["s3"], "S3 synthetic, Fig. 4 analogue"))
+    for task in ("pathfinder", "text"):
+        if task + LANDSCAPE_SUFFIX in experiments and both:
+            out.append(c6_landscape(experiments[task + LANDSCAPE_SUFFIX], f"{task}, Fig. 4"))
     note = gaussian_variant_note(section["model"])
     return [replace(c, measured=c.measured + note) for c in out]

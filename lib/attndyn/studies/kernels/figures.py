@@ -77,10 +77,12 @@ def fig_s2(experiments: dict, cfg: dict, png, pdf, caption) -> None:
     _save(fig, png, pdf, caption)
 
 
-def fig_s3(experiments: dict, cfg: dict, png, pdf, caption) -> None:
-    ds = experiments["s3"]
+def fig_landscape(experiments: dict, cfg: dict, png, pdf, caption, experiment: str) -> None:
+    """Contours of the first seed's slice per kernel, roughness per seed (and stage-2 accuracy on a task)."""
+    ds = experiments[experiment]
     kernels = list(ds["kernel"].values)
-    fig, ax = subplots(1, len(kernels) + 1, width=4.0)
+    task = "stage1_test_acc" in ds
+    fig, ax = subplots(1, len(kernels) + 1 + task, width=4.0)
     a, b = ds["a"].values, ds["b"].values
     for j, kernel in enumerate(kernels):
         grid = ds["landscape"].sel(kernel=kernel).isel(seed=0).values
@@ -89,9 +91,15 @@ def fig_s3(experiments: dict, cfg: dict, png, pdf, caption) -> None:
         ax[0, j].set(xlabel="d2", ylabel="d1", title=f"stage 2 = {kernel}: rough {roughness(grid):.3g}")
     r = ds["roughness"]
     for kernel in kernels:
-        ax[0, -1].scatter(ds["seed"], r.sel(kernel=kernel), color=COLORS[kernel], label=kernel)
-    ax[0, -1].set(xlabel="seed", ylabel="mean |Laplacian| / range", title="roughness per seed")
-    ax[0, -1].legend()
+        ax[0, len(kernels)].scatter(ds["seed"], r.sel(kernel=kernel), color=COLORS[kernel], label=kernel)
+    ax[0, len(kernels)].set(xlabel="seed", ylabel="mean |Laplacian| / range", title="roughness per seed")
+    ax[0, len(kernels)].legend()
+    if task:
+        for kernel in kernels:
+            band(ax[0, -1], ds["test_acc"].sel(kernel=kernel), label=kernel, color=COLORS[kernel], kind="range")
+        ax[0, -1].axhline(float(ds["stage1_test_acc"].mean()), color="grey", lw=0.8, ls="--", label="end of stage 1")
+        ax[0, -1].set(xlabel="stage-2 step", ylabel="test accuracy", title="stage 2 (mean, min-max)")
+        ax[0, -1].legend()
     _save(fig, png, pdf, caption)
 
 
@@ -107,6 +115,12 @@ def lra_settings(cfg: dict, task: str, steps: int) -> str:
     return (f" This run: {data}, {t['optimizer']} lr {t['lr']:g}, batch {t['batch_size']}, {steps} steps, "
             f"embedding init std {lra['init_std']:g}, dropout {lra['dropout']:g}/{lra['attn_dropout']:g}, "
             f"{len(lra['seeds'])} seeds.")
+
+
+def landscape_settings(cfg: dict) -> str:
+    ls = cfg["lra"]["landscape"]
+    return (f" This run: {ls['stage2_steps']} stage-2 steps on {ls['stage2_params']}, directions on {ls['params']}, "
+            f"{ls['grid']}x{ls['grid']} grid over {ls['range']}, loss on {ls['n_examples']} training examples.")
 
 
 def fig_lra(experiments: dict, cfg: dict, png, pdf, caption, task: str) -> None:
@@ -130,7 +144,9 @@ def fig_lra(experiments: dict, cfg: dict, png, pdf, caption, task: str) -> None:
 DRAW = {
     "fig_s1_width_threshold": fig_s1,
     "fig_s2_wq_only": fig_s2,
-    "fig_s3_landscape": fig_s3,
+    "fig_s3_landscape": lambda e, c, png, pdf, cap: fig_landscape(e, c, png, pdf, cap, "s3"),
+    "fig_pathfinder_landscape": lambda e, c, png, pdf, cap: fig_landscape(
+        e, c, png, pdf, cap + landscape_settings(c), "pathfinder_landscape"),
     "fig_pathfinder": lambda e, c, png, pdf, cap: fig_lra(e, c, png, pdf, cap, "pathfinder"),
     "fig_text": lambda e, c, png, pdf, cap: fig_lra(e, c, png, pdf, cap, "text"),
 }

@@ -45,6 +45,15 @@ FIGURES = {
         "is CPU-sized [PROPOSED]: small images, a few thousand steps, a raised lr, embedding init std 1.0 and no "
         "dropout (with the Skyformer init 0.02 and dropout 0.1 neither kernel left chance at that budget); "
         "paper.yaml restores the Skyformer values at 32x32."),
+    "fig_pathfinder_landscape": FigureSpec(
+        "fig_pathfinder_landscape", ("pathfinder_landscape",),
+        "Fig. 4 on the generated Pathfinder task (spec Sec. 4.2, recipe Sec. 6 [PROPOSED]): stage 1 is the Softmax "
+        "arm of the Pathfinder run (all weights, same seeds); stage 2 continues from it with each kernel, training "
+        "only the W_q projections of both layers (lra.landscape.stage2_params [RECONSTRUCTED]) with the same batches; "
+        "then the mean training cross-entropy on a fixed subset at theta* + a d1 + b d2, d1 and d2 random directions "
+        "on the W_q weights, filter-normalized per output unit (Li et al. 2018), biases fixed. Contours for the "
+        "first seed; roughness = mean |discrete Laplacian| / loss range (spec C6) for every seed; stage-2 test "
+        "accuracy."),
     "fig_text": FigureSpec(
         "fig_text", ("text",),
         "Fig. 2 analogue: byte-level IMDb text classification (reviews read from lra.text.path), SGD, "
@@ -63,7 +72,13 @@ def gaussian_variant_note(model: dict) -> str:
 
 
 _TEXT_NOTICE_SHOWN = False
-KERNELS_INSIDE = ("s1", "s3")    # experiments whose cells loop over the kernels themselves
+LANDSCAPE_SUFFIX = "_landscape"  # <task>_landscape: Fig. 4 on an LRA task, stage 1 = that task's softmax cell
+LRA_TASKS = ("pathfinder", "text")
+
+
+def _kernels_inside(experiment: str) -> bool:
+    """Experiments whose cells loop over the kernels themselves (s3 and the LRA landscapes share a stage 1)."""
+    return experiment in ("s1", "s3") or experiment.endswith(LANDSCAPE_SUFFIX)
 
 
 def _text_enabled(section: dict) -> bool:
@@ -83,7 +98,7 @@ def _text_enabled(section: dict) -> bool:
 def _experiment_blocks(section: dict) -> dict:
     """Experiment -> (dataset settings, extra cell settings, extra sweep axis or None)."""
     common = {"model": section["model"], "log": section["log"], "kernels": section["kernels"]}
-    lra = {k: v for k, v in section["lra"].items() if k not in ("pathfinder", "text")}
+    lra = {k: v for k, v in section["lra"].items() if k not in (*LRA_TASKS, "landscape")}
     blocks = {
         "s1": ({"kind": "s1", "synthetic": section["synthetic"]}, {"synthetic": section["synthetic"]},
                ("train", section["synthetic"]["train"])),
@@ -95,21 +110,34 @@ def _experiment_blocks(section: dict) -> dict:
     }
     wanted = list(section["synthetic_experiments"]) + [t for t in section["lra"]["tasks"] if t == "pathfinder"]
     wanted += ["text"] if _text_enabled(section) else []
+    for task in LRA_TASKS:
+        if task in wanted and task in section["lra"]["landscape"]["tasks"] and "softmax" in section["kernels"]:
+            blocks[task + LANDSCAPE_SUFFIX] = (blocks[task][0], {**blocks[task][1],
+                                                                 "landscape": section["lra"]["landscape"]}, None)
+            wanted.append(task + LANDSCAPE_SUFFIX)
     return {name: (blocks[name][0], {**common, **blocks[name][1]}, blocks[name][2]) for name in wanted}
+
+
+def _needs(experiment: str) -> tuple:
+    """A task landscape reads the task's softmax cell (its stage 1)."""
+    if experiment.endswith(LANDSCAPE_SUFFIX):
+        return ((experiment.removesuffix(LANDSCAPE_SUFFIX), "kernel-softmax"),)
+    return ()
 
 
 def plan(section: dict, top: dict) -> StudyPlan:
     datasets, experiments, axes = {}, {}, {}
     for name, (data_settings, cell_settings, axis) in _experiment_blocks(section).items():
-        datasets[name] = DatasetSpec(name, data_settings)
+        dataset = name.removesuffix(LANDSCAPE_SUFFIX)            # a landscape uses its task's data file
+        datasets[dataset] = DatasetSpec(dataset, data_settings)
         points = [{axis[0]: v} for v in axis[1]] if axis else [{}]
-        # fewer, fatter cells: s1 and s3 loop over the kernels inside one job (s3 shares its stage 1);
+        # fewer, fatter cells: s1, s3 and the landscapes loop over the kernels inside one job;
         # s2 (sigma_Q x seeds batched) and the LRA tasks are one job per kernel
-        per_kernel = name not in KERNELS_INSIDE
+        per_kernel = not _kernels_inside(name)
         axes[name] = ((axis[0],) if axis else ()) + (("kernel",) if per_kernel else ())
         kernels = section["kernels"] if per_kernel else [None]
-        experiments[name] = [CellSpec(name, {**p, **({"kernel": k} if k else {})}, name,
-                                      {**cell_settings, "dtype": top["dtype"]})
+        experiments[name] = [CellSpec(name, {**p, **({"kernel": k} if k else {})}, dataset,
+                                      {**cell_settings, "dtype": top["dtype"]}, _needs(name))
                              for p in points for k in kernels]
     figures = {n: f for n, f in FIGURES.items() if set(f.experiments) <= set(experiments)}
     return StudyPlan(datasets=datasets, experiments=experiments, axes=axes, figures=figures)
@@ -127,6 +155,9 @@ def check_config(section: dict) -> None:
                           "(expected an aclImdb folder with train/ and test/; null skips the text task)")
     if section["lra"]["heads"] * section["lra"]["head_dim"] <= 0:
         raise ConfigError("config error: kernels.lra.heads * kernels.lra.head_dim must be positive")
+    for key, block in (("landscape", section["landscape"]), ("lra.landscape", section["lra"]["landscape"])):
+        if not block["range"][0] < block["range"][1]:
+            raise ConfigError(f"config error: kernels.{key}.range: {block['range']} must be [low, high] with low < high")
     if section["lra"]["pathfinder"]["min_separation"] < 4:
         raise ConfigError("config error: kernels.lra.pathfinder.min_separation: must be >= 4 so that dashed paths "
                           "stay separate after the 1-pixel dilation of the connectivity check")

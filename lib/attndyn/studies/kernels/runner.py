@@ -1,6 +1,8 @@
 """The train job of the kernels study: dispatch a cell to its experiment's trainer."""
 from __future__ import annotations
 
+from .plan import LANDSCAPE_SUFFIX
+
 
 def train_cell(cell, data: dict, ctx):
     """Return the cell's xarray Dataset (dims seed, step, ...)."""
@@ -13,5 +15,8 @@ def train_cell(cell, data: dict, ctx):
     if cell.experiment == "s3":
         from .landscape import train_s3
         return train_s3(cell, data, ctx)
+    if cell.experiment.endswith(LANDSCAPE_SUFFIX):
+        from .lra_landscape import train_lra_landscape
+        return train_lra_landscape(cell, data, ctx, cell.experiment.removesuffix(LANDSCAPE_SUFFIX))
     from .lra_train import train_lra
     return train_lra(cell, data, ctx, cell.experiment)
