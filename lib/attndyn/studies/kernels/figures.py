@@ -88,7 +88,8 @@ def fig_landscape(experiments: dict, cfg: dict, png, pdf, caption, experiment: s
         grid = ds["landscape"].sel(kernel=kernel).isel(seed=0).values
         cs = ax[0, j].contourf(b, a, np.log10(grid), levels=30, cmap="viridis")
         fig.colorbar(cs, ax=ax[0, j], label="log10 loss")
-        ax[0, j].set(xlabel="d2", ylabel="d1", title=f"stage 2 = {kernel}: rough {roughness(grid):.3g}")
+        ax[0, j].set(xlabel="d2", ylabel="d1", title=f"stage 2 = {kernel}: rough {roughness(grid):.3g}, "
+                                                    f"loss range {np.ptp(grid):.2g}")
     r = ds["roughness"]
     for kernel in kernels:
         ax[0, len(kernels)].scatter(ds["seed"], r.sel(kernel=kernel), color=COLORS[kernel], label=kernel)
