@@ -9,7 +9,7 @@ import xarray as xr
 from ...claims import Claim, fmt, linear_fit
 from ...results import final
 from .metrics import accuracy_auc, grad_ratio, relative_final_loss, s2_outcomes, steps_to_accuracy
-from .plan import LANDSCAPE_SUFFIX, gaussian_variant_note
+from .plan import LANDSCAPE_SUFFIX, LRA_TASKS, gaussian_variant_note
 
 DECAY_FLOOR = 1e-12          # the decay phase of C2 ends where the relative loss first drops below this
 AT_NN_NOTE = (" (finding: the W_V-only rate [DERIVED] is 1 - c kappa^-2 per step, kappa = sigma_1 / sigma_Nn of the "
@@ -166,12 +166,12 @@ def claims(experiments: dict, section: dict) -> list[Claim]:
                 c3_plateau(experiments["s1"], Nn, checks["C3_rel_loss_min"])]
     if "s2" in experiments and both:
         out.append(c4_softmax_pitfall(experiments["s2"], section))
-    for task in ("pathfinder", "text"):
+    for task in LRA_TASKS:
         if task in experiments and both:
             out.append(c5_lra(experiments[task], task, checks["C5_min_acc"]))
     if "s3" in experiments and both:
         out.append(c6_landscape(experiments["s3"], "S3 synthetic, Fig. 4 analogue"))
-    for task in ("pathfinder", "text"):
+    for task in LRA_TASKS:
         if task + LANDSCAPE_SUFFIX in experiments and both:
             out.append(c6_landscape(experiments[task + LANDSCAPE_SUFFIX], f"{task}, Fig. 4"))
     note = gaussian_variant_note(section["model"])

@@ -1,10 +1,9 @@
 """Two-stage loss landscape of the LRA model (spec Sec. 4.2 Fig. 4, recipe Sec. 6 [PROPOSED]) and its roughness (C6).
 
 Stage 1 trains the whole model with Softmax: it is the Softmax arm of the task's own run (same seeds, read from
-that cell's stored final weights, so nothing is trained twice). Stage 2 starts every kernel from those weights and
-trains only
-`stage2_params` (the W_q projections of every layer [RECONSTRUCTED]) with the task's optimizer and the same
-minibatch order. The slice is the mean training cross-entropy on a fixed subset of `n_examples` training
+that cell's stored final weights, so nothing is trained twice). Stage 2 starts every kernel from those weights
+and trains only `stage2_params` (the W_q projections of every layer [RECONSTRUCTED]) with the task's optimizer
+and the same minibatch order. The slice is the mean training cross-entropy on a fixed subset of `n_examples` training
 examples at theta* + a d1 + b d2: d1, d2 are random directions on the `params` weight matrices, each row (one
 output unit) scaled to that row's norm in theta* (filter normalization, Li et al. 2018); biases do not move.
 """
@@ -19,8 +18,8 @@ import xarray as xr
 from ...results import Var, cell_dataset, final, read_netcdf
 from ...train import TrainResult
 from .landscape import filter_normalized_direction, slice_grid
-from .lra_train import (LRA_DTYPE, _rows, _split, batch_indices, build_model, evaluate, load_params, minibatch_step,
-                        task_optimizer)
+from .lra_train import (LRA_DTYPE, _rows, _split, batch_indices, build_model, evaluate, load_params, log_grid,
+                        minibatch_step, task_optimizer)
 from .metrics import roughness
 
 PROJECTIONS = {"wq": ("W_q",), "attention": ("W_q", "W_k", "W_v")}
@@ -36,15 +35,11 @@ def projections(model, which: str) -> list[torch.nn.Linear]:
     return [getattr(layer.attn, name) for layer in model.layers for name in PROJECTIONS[which]]
 
 
-def stage2_grid(task: dict, steps: int) -> np.ndarray:
-    return np.unique(np.r_[np.arange(0, steps, task["eval_every"]), steps])
-
-
 def train_stage2(model, task: dict, ls: dict, train_set, subset, test_set, gen) -> dict:
-    """Stage 2: only the stage2_params projections (weight and bias) move; metrics (G,) on stage2_grid."""
+    """Stage 2: only the stage2_params projections (weight and bias) move; metrics (G,) every eval_every steps."""
     params = [p for lin in projections(model, ls["stage2_params"]) for p in lin.parameters()]
     opt = task_optimizer(task, params)
-    log_at = set(stage2_grid(task, ls["stage2_steps"]).tolist())
+    log_at = set(log_grid(task["eval_every"], ls["stage2_steps"]).tolist())
     logs = {k: [] for k in STAGE2_VARS}
     batches = batch_indices(len(train_set[2]), task["batch_size"], ls["stage2_steps"], gen)
     for step in range(ls["stage2_steps"] + 1):
@@ -118,8 +113,8 @@ def train_lra_landscape(cell, data: dict, ctx, task_name: str) -> xr.Dataset:
     for kernel in s["kernels"]:
         metrics = {k: np.stack([r[kernel]["curves"][k] for r in runs], axis=1) for k in STAGE2_VARS}   # (G, R)
         R = len(runs)
-        result = TrainResult(stage2_grid(task, ls["stage2_steps"]), metrics, np.zeros(R, bool), np.full(R, -1),
-                             time.perf_counter() - t0)
+        result = TrainResult(log_grid(task["eval_every"], ls["stage2_steps"]), metrics, np.zeros(R, bool),
+                             np.full(R, -1), time.perf_counter() - t0)
         ds = cell_dataset(result, STAGE2_VARS, seeds, {**cell.coords, "kernel": kernel}, provenance)
         grid = np.stack([r[kernel]["landscape"] for r in runs])                                      # (R, G, G)
         ds = ds.assign_coords(a=coords, b=coords)

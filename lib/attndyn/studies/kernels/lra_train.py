@@ -118,9 +118,13 @@ def train_one_seed(seed: int, kernel: str, task: dict, s: dict, data: dict, devi
     return {**{k: np.asarray(v) for k, v in logs.items()}, "final_params": flat}
 
 
+def log_grid(every: int, total: int) -> np.ndarray:
+    """Steps 0, every, 2 every, ... and the last step `total`."""
+    return np.unique(np.r_[np.arange(0, total, every), total])
+
+
 def eval_grid(task: dict, n_train: int) -> np.ndarray:
-    total = task["epochs"] * (n_train // task["batch_size"])
-    return np.unique(np.r_[np.arange(0, total, task["eval_every"]), total])
+    return log_grid(task["eval_every"], task["epochs"] * (n_train // task["batch_size"]))
 
 
 def train_lra(cell, data: dict, ctx, task_name: str):

@@ -157,7 +157,7 @@ def check_config(section: dict) -> None:
         raise ConfigError("config error: kernels.lra.heads * kernels.lra.head_dim must be positive")
     for key, block in (("landscape", section["landscape"]), ("lra.landscape", section["lra"]["landscape"])):
         if not block["range"][0] < block["range"][1]:
-            raise ConfigError(f"config error: kernels.{key}.range: {block['range']} must be [low, high] with low < high")
+            raise ConfigError(f"config error: kernels.{key}.range: {block['range']} must be [low, high], low < high")
     if section["lra"]["pathfinder"]["min_separation"] < 4:
         raise ConfigError("config error: kernels.lra.pathfinder.min_separation: must be >= 4 so that dashed paths "
                           "stay separate after the 1-pixel dilation of the connectivity check")
