@@ -468,3 +468,33 @@ def test_landscape_cell_reads_the_softmax_cell_which_starts_first():
     assert plan.cell_priority("kernels", "pathfinder", "kernel-softmax") == 1
     assert plan.cell_priority("kernels", "pathfinder", "kernel-gaussian") == 0
     assert plan.needed_cell_paths("kernels", "s3", "single") == []
+
+
+def test_pathfinder_seed_resumes_bit_identically_after_a_kill(tmp_path):
+    from dataclasses import replace
+
+    from attndyn.checkpoint import save_checkpoint
+    from attndyn.studies.kernels.lra_train import train_one_seed
+    from attndyn.train import Checkpointing
+
+    cfg = validate(_config(lra={"dropout": 0.1, "attn_dropout": 0.1}))      # dropout: its RNG must resume too
+    k = cfg["kernels"]
+    s, cpu = {"lra": k["lra"], "model": k["model"]}, torch.device("cpu")
+    task = {**k["lra"]["pathfinder"], "epochs": 3, "pad": None}             # 4 steps per epoch, 12 steps
+    data = pathfinder.pathfinder_dataset(task)
+    whole = train_one_seed(2, "softmax", task, s, data, cpu)
+    ckpt = Checkpointing(tmp_path / "seed.pt", every=3, fingerprint="f", stop_after=4)   # 3 -> one epoch (4)
+    with pytest.raises(KeyboardInterrupt):
+        train_one_seed(2, "softmax", task, s, data, cpu, ckpt)
+    saved = torch.load(ckpt.path, weights_only=False)
+    assert saved["step"] == 4
+    tampered = replace(ckpt, path=tmp_path / "tampered.pt", stop_after=None)
+    saved["logs"]["test_acc"][0] = -1.0
+    save_checkpoint(tampered.path, saved)
+    assert train_one_seed(2, "softmax", task, s, data, cpu, tampered)["test_acc"][0] == -1.0   # really resumed
+    resumed = train_one_seed(2, "softmax", task, s, data, cpu, replace(ckpt, stop_after=None))
+    for key in whole:
+        np.testing.assert_array_equal(resumed[key], whole[key])
+    assert "result" in torch.load(ckpt.path, weights_only=False)           # a finished seed is not retrained
+    again = train_one_seed(2, "softmax", task, s, data, cpu, replace(ckpt, stop_after=None))
+    np.testing.assert_array_equal(again["final_params"], whole["final_params"])

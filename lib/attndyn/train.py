@@ -51,6 +51,23 @@ class Checkpointing:
     fingerprint: str = ""
     stop_after: int | None = None          # testing hook: raise after saving at this step
 
+    def load(self) -> dict | None:
+        """The saved state of this run (same fingerprint), or None."""
+        return load_checkpoint(self.path, self.fingerprint) if self.path else None
+
+    def save_if_due(self, step: int, start: int, state: Callable[[], dict], every: int | None = None) -> None:
+        """Save state() at every `every`-th step (default self.every) after `start`; the test hook stops there."""
+        every = self.every if every is None else every
+        if self.path and every and step > start and step % every == 0:
+            save_checkpoint(self.path, {**state(), "fingerprint": self.fingerprint, "step": step})
+            if self.stop_after is not None and step >= self.stop_after:
+                raise KeyboardInterrupt(f"stopped after checkpoint at step {step} (test hook)")
+
+    def finish(self) -> None:
+        """The run completed: its checkpoint is no longer needed."""
+        if self.path and Path(self.path).exists():
+            Path(self.path).unlink()
+
 
 class _Log:
     """Preallocated metric arrays (G, R, ...) filled at grid steps."""
@@ -81,9 +98,9 @@ def _mask_diverged_grads(params: dict[str, torch.Tensor], diverged: torch.Tensor
             p.grad[diverged] = 0.0
 
 
-def _state(problem, step, log, diverged, diverged_step, elapsed, fingerprint) -> dict:
+def _state(problem, log, diverged, diverged_step, elapsed) -> dict:
     return {
-        "fingerprint": fingerprint, "step": step, "elapsed": elapsed,
+        "elapsed": elapsed,
         "params": {k: v.detach().clone() for k, v in problem.params.items()},
         "optimizer": problem.optimizer.state_dict(),
         "generator": problem.generator.get_state() if problem.generator is not None else None,
@@ -120,23 +137,19 @@ def train(problem: Problem, ckpt: Checkpointing | None = None) -> TrainResult:
     diverged = torch.zeros(runs, dtype=torch.bool, device=device)
     diverged_step = torch.full((runs,), -1, dtype=torch.int64, device=device)
     start, elapsed = 0, 0.0
-    state = load_checkpoint(ckpt.path, ckpt.fingerprint) if ckpt.path else None
+    state = ckpt.load()
     if state is not None:
         start, diverged, diverged_step, elapsed = _restore(problem, state, log)
     resumed_from, t0 = start, time.perf_counter()
     for step in range(start, problem.steps + 1):
-        if ckpt.path and ckpt.every and step > start and step % ckpt.every == 0:
-            save_checkpoint(ckpt.path, _state(problem, step, log, diverged, diverged_step,
-                                              elapsed + time.perf_counter() - t0, ckpt.fingerprint))
-            if ckpt.stop_after is not None and step >= ckpt.stop_after:
-                raise KeyboardInterrupt(f"stopped after checkpoint at step {step} (test hook)")
+        ckpt.save_if_due(step, start, lambda: _state(problem, log, diverged, diverged_step,
+                                                     elapsed + time.perf_counter() - t0))
         if step in log.index:
             _probe(problem, log, step, diverged, diverged_step)
         if step == problem.steps:
             break
         _one_step(problem, step, diverged, diverged_step)
-    if ckpt.path and Path(ckpt.path).exists():
-        Path(ckpt.path).unlink()
+    ckpt.finish()
     return TrainResult(grid=log.grid, metrics=log.arrays, diverged=diverged.cpu().numpy(),
                        diverged_step=diverged_step.cpu().numpy(),
                        wall_time=elapsed + time.perf_counter() - t0, resumed_from=resumed_from)

@@ -1,7 +1,9 @@
 """Train jobs of the LRA-style tasks (spec Sec. 4, 6): one model per seed, minibatches, test curves.
 
 Not batched over seeds (different minibatch streams per seed); seeds are looped inside the cell job.
-Metrics are logged every `eval_every` steps and stored like the batched trainer's output.
+Metrics are logged every `eval_every` steps and stored like the batched trainer's output. With
+`checkpoint_every`, each seed checkpoints at epoch ends and keeps its result once done, so a killed job
+reruns no finished seed and resumes the unfinished one bit-identically.
 The model runs in float32 whatever the top-level `dtype` (which is for the small theory models), as the
 paper's LRA harness does; the cell's provenance says so.
 """
@@ -13,11 +15,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...checkpoint import save_checkpoint
 from ...optim import build_optimizer
 from ...results import cell_dataset
-from ...train import TrainResult
+from ...train import Checkpointing, TrainResult
 from .lra_model import LRAClassifier
 from .probes import LRA_VARS
+from .synthetic_runner import _ckpt
 
 LRA_DTYPE = torch.float32
 
@@ -53,10 +57,11 @@ def evaluate(model, x, mask, y, batch: int) -> tuple[float, float]:
     return loss / len(y), correct / len(y)
 
 
-def batch_indices(n: int, batch: int, steps: int, gen: torch.Generator):
-    """Minibatch index tensors (batch,) for `steps` steps, reshuffled at the start of every epoch."""
+def batch_indices(n: int, batch: int, steps: int, gen: torch.Generator, first: int = 0):
+    """Minibatch index tensors (batch,) for steps first..steps-1, reshuffled at the start of every epoch
+    (`first` must start an epoch: a resumed run continues the same stream from the saved `gen` state)."""
     per_epoch = n // batch
-    for step in range(steps):
+    for step in range(first, steps):
         if step % per_epoch == 0:
             order = torch.randperm(n, generator=gen)
         yield order[(step % per_epoch) * batch:][:batch]
@@ -92,9 +97,34 @@ def task_optimizer(task: dict, params):
     return build_optimizer(rule, params, settings)
 
 
-def train_one_seed(seed: int, kernel: str, task: dict, s: dict, data: dict, device) -> dict:
+def _seed_state(model, opt, gen: torch.Generator, logs: dict, recent: list) -> dict:
+    """What a resumed seed needs: weights, optimizer state, batch-order and dropout RNG states, logs so far."""
+    cuda = next(model.parameters()).device.type == "cuda"
+    return {"model": model.state_dict(), "optimizer": opt.state_dict(), "gen": gen.get_state(),
+            "torch_rng": torch.get_rng_state(), "cuda_rng": torch.cuda.get_rng_state() if cuda else None,
+            "logs": logs, "recent": recent}
+
+
+def _restore_seed(state: dict, model, opt, gen: torch.Generator) -> tuple[dict, list, int]:
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    gen.set_state(state["gen"])
+    torch.set_rng_state(state["torch_rng"])
+    if state["cuda_rng"] is not None:
+        torch.cuda.set_rng_state(state["cuda_rng"])
+    return state["logs"], state["recent"], state["step"]
+
+
+def train_one_seed(seed: int, kernel: str, task: dict, s: dict, data: dict, device,
+                   ckpt: Checkpointing | None = None) -> dict:
     """Minibatch training for `epochs`; returns metric arrays (G,) on the eval grid and the final weights
-    (`final_params`, all parameters flattened in the model's parameter order, (P,))."""
+    (`final_params`, all parameters flattened in the model's parameter order, (P,)). With `ckpt`, the
+    state is saved at epoch ends (every `ckpt.every` steps rounded up to whole epochs) and the result when
+    done; a killed run resumes from there bit-identically (the caller deletes the checkpoint)."""
+    ckpt = ckpt or Checkpointing()
+    state = ckpt.load()
+    if state is not None and "result" in state:
+        return state["result"]
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     x, mask, y = _split(data, "train", task.get("pad"), device)
@@ -103,9 +133,14 @@ def train_one_seed(seed: int, kernel: str, task: dict, s: dict, data: dict, devi
     opt = task_optimizer(task, model.parameters())
     grid = eval_grid(task, len(y))
     total, log_at = int(grid[-1]), set(grid.tolist())
-    logs, recent = {k: [] for k in LRA_VARS}, []
-    batches = batch_indices(len(y), task["batch_size"], total, gen)
-    for step in range(total + 1):
+    per_epoch = len(y) // task["batch_size"]
+    logs, recent, start = {k: [] for k in LRA_VARS}, [], 0
+    if state is not None:
+        logs, recent, start = _restore_seed(state, model, opt, gen)
+    batches = batch_indices(len(y), task["batch_size"], total, gen, first=start)
+    for step in range(start, total + 1):
+        ckpt.save_if_due(step, start, lambda: _seed_state(model, opt, gen, logs, recent),
+                         every=-(-ckpt.every // per_epoch) * per_epoch)
         if step in log_at:
             tl, ta = evaluate(model, xt, mt, yt, 256)
             logs["train_loss"].append(np.mean(recent) if recent else np.nan)
@@ -115,7 +150,10 @@ def train_one_seed(seed: int, kernel: str, task: dict, s: dict, data: dict, devi
         if step < total:
             recent.append(minibatch_step(model, opt, x, mask, y, next(batches)))
     flat = torch.nn.utils.parameters_to_vector(model.parameters()).detach().cpu().numpy()
-    return {**{k: np.asarray(v) for k, v in logs.items()}, "final_params": flat}
+    result = {**{k: np.asarray(v) for k, v in logs.items()}, "final_params": flat}
+    if ckpt.path and ckpt.every:                                                  # done: keep the result
+        save_checkpoint(ckpt.path, {"fingerprint": ckpt.fingerprint, "step": total, "result": result})
+    return result
 
 
 def log_grid(every: int, total: int) -> np.ndarray:
@@ -132,7 +170,11 @@ def train_lra(cell, data: dict, ctx, task_name: str):
     s = cell.settings
     task = {**s[task_name], "pad": 0 if task_name == "text" else None}
     t0 = time.perf_counter()
-    runs = [train_one_seed(seed, cell.coords["kernel"], task, s, data, ctx.device) for seed in s["lra"]["seeds"]]
+    ckpts = [_ckpt(ctx, f".seed{seed}") for seed in s["lra"]["seeds"]]
+    runs = [train_one_seed(seed, cell.coords["kernel"], task, s, data, ctx.device, ckpt)
+            for seed, ckpt in zip(s["lra"]["seeds"], ckpts)]
+    for ckpt in ckpts:
+        ckpt.finish()
     metrics = {k: np.stack([r[k] for r in runs], axis=1) for k in LRA_VARS}        # (G, R)
     R = len(runs)
     result = TrainResult(eval_grid(task, len(data["y_train"])), metrics, np.zeros(R, bool),
