@@ -59,9 +59,14 @@ class Checkpointing:
         """Save state() at every `every`-th step (default self.every) after `start`; the test hook stops there."""
         every = self.every if every is None else every
         if self.path and every and step > start and step % every == 0:
-            save_checkpoint(self.path, {**state(), "fingerprint": self.fingerprint, "step": step})
+            self.save(step, state())
             if self.stop_after is not None and step >= self.stop_after:
                 raise KeyboardInterrupt(f"stopped after checkpoint at step {step} (test hook)")
+
+    def save(self, step: int, state: dict) -> None:
+        """Save `state` as this run's checkpoint at `step` (with the run's fingerprint); no-op without a path."""
+        if self.path:
+            save_checkpoint(self.path, {**state, "fingerprint": self.fingerprint, "step": step})
 
     def finish(self) -> None:
         """The run completed: its checkpoint is no longer needed."""

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...checkpoint import save_checkpoint
 from ...optim import build_optimizer
 from ...results import cell_dataset
 from ...train import Checkpointing, TrainResult
@@ -138,9 +137,9 @@ def train_one_seed(seed: int, kernel: str, task: dict, s: dict, data: dict, devi
     if state is not None:
         logs, recent, start = _restore_seed(state, model, opt, gen)
     batches = batch_indices(len(y), task["batch_size"], total, gen, first=start)
+    save_every = -(-ckpt.every // per_epoch) * per_epoch                       # whole epochs
     for step in range(start, total + 1):
-        ckpt.save_if_due(step, start, lambda: _seed_state(model, opt, gen, logs, recent),
-                         every=-(-ckpt.every // per_epoch) * per_epoch)
+        ckpt.save_if_due(step, start, lambda: _seed_state(model, opt, gen, logs, recent), every=save_every)
         if step in log_at:
             tl, ta = evaluate(model, xt, mt, yt, 256)
             logs["train_loss"].append(np.mean(recent) if recent else np.nan)
@@ -151,8 +150,8 @@ def train_one_seed(seed: int, kernel: str, task: dict, s: dict, data: dict, devi
             recent.append(minibatch_step(model, opt, x, mask, y, next(batches)))
     flat = torch.nn.utils.parameters_to_vector(model.parameters()).detach().cpu().numpy()
     result = {**{k: np.asarray(v) for k, v in logs.items()}, "final_params": flat}
-    if ckpt.path and ckpt.every:                                                  # done: keep the result
-        save_checkpoint(ckpt.path, {"fingerprint": ckpt.fingerprint, "step": total, "result": result})
+    if ckpt.every:                                                                # done: keep the result
+        ckpt.save(total, {"result": result})
     return result
 
 
