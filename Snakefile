@@ -1,7 +1,8 @@
 # Attention training-dynamics pipeline. Thin by design: config, validation, rules, targets.
 # All logic lives in the `attndyn` package (lib/attndyn); see ../shared/DESIGN.md for the contract.
 import os
-from attndyn.workflow import Plan, code_digest, validate_or_exit
+from attndyn.codegraph import code_digest
+from attndyn.workflow import plan_or_exit
 
 # netCDF/HDF5 file locking fails on NFS/Lustre; set here because the Snakefile is parsed both by the
 # submitting process (sbatch --export=ALL passes its environment on) and inside every cluster job.
@@ -9,8 +10,7 @@ os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 
 configfile: "config/config.yaml"
 
-validate_or_exit(config)          # one clear line naming the key, before any job runs
-PLAN = Plan(config)
+PLAN = plan_or_exit(config)       # defaults filled in place; one clear line naming the key, before any job runs
 RESULTS = "results"
 
 wildcard_constraints:

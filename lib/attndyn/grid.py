@@ -20,3 +20,15 @@ def log_step_grid(steps: int, points_per_decade: int = 60, dense_until: int = 10
     extra = np.asarray([e for e in extra if 0 <= e <= steps], dtype=np.int64)
     grid = np.unique(np.concatenate([dense, logspaced[logspaced <= steps], extra, [steps]]))
     return grid.astype(np.int64)
+
+
+def linear_step_grid(steps: int, every: int) -> np.ndarray:
+    """Steps 0, every, 2 every, ... and the last step (minibatch tasks evaluate on this grid)."""
+    return np.unique(np.r_[np.arange(0, steps, every), steps]).astype(np.int64)
+
+
+def step_grid(log, steps: int) -> np.ndarray:
+    """The grid of a `log` block (experiments.LogSettings): linear with `every`, else log-spaced."""
+    if log.every:
+        return linear_step_grid(steps, log.every)
+    return log_step_grid(steps, log.points_per_decade, log.dense_until, tuple(log.extra_steps))

@@ -1,64 +1,32 @@
-"""What the Snakefile asks of the package: the job plan, rerun-trigger digests, and provenance."""
+"""What the Snakefile asks of the package: the job plan, each job's parameters (its rerun triggers), captions.
+
+A cell whose dataset, coordinates and settings equal an earlier cell's (another experiment of the same
+study asking for the same run) is trained once: both experiments aggregate the same file.
+"""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from pathlib import Path
+from functools import cached_property
 
-from .config import resolved_json
+from .settings import canonical_json
 from .studies import get_study
 from .studies.base import CellSpec, DatasetSpec, FigureSpec, StudyPlan
 
-PACKAGE = Path(__file__).parent
-
-# Package files whose content determines each stage's outputs (globs relative to the package);
-# a study's own files are added by `_study_files`.
-CORE_FILES = {
-    "data": ["studies/base.py"],
-    "train": ["train.py", "cells.py", "optim/*.py", "grid.py", "runtime.py", "results.py", "checkpoint.py",
-              "studies/base.py"],
-    "aggregate": ["results.py"],
-    "figures": ["figures/*.py"],
-    "claims": ["claims.py"],
-}
-STUDY_STAGE_EXCLUDE = {"figures.py", "claims.py", "__init__.py"}   # __init__: docstring only
-
-
-def _study_files(study: str, stage: str) -> list[Path]:
-    root = PACKAGE / "studies" / study
-    files = sorted(root.rglob("*.py"))
-    if stage == "data":   # data generators: data*.py or a data/ package
-        return [f for f in files if f.name.startswith("data") or f.parent.name == "data"]
-    if stage == "train":
-        return [f for f in files if f.name not in STUDY_STAGE_EXCLUDE]
-    if stage in ("figures", "claims"):
-        return [f for f in files if f.name == f"{stage}.py" or f.parent.name == stage]
-    return []
-
-
-@lru_cache(maxsize=None)
-def code_digest(study: str, stage: str) -> str:
-    """SHA-256 of the package sources a stage depends on (a Snakemake params rerun trigger).
-
-    Cached: sources do not change while Snakemake builds its DAG."""
-    files = [f for pattern in CORE_FILES[stage] for f in sorted(PACKAGE.glob(pattern))]
-    files += _study_files(study, stage)
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update(str(f.relative_to(PACKAGE)).encode())
-        digest.update(f.read_bytes())
-    return digest.hexdigest()[:16]
+CellKey = tuple[str, str, str]          # (study, experiment, cell id)
 
 
 @dataclass
 class Plan:
-    """All jobs of a validated config, keyed the way the rules' wildcards name them."""
+    """All jobs of a normalized config (config.validate), keyed the way the rules' wildcards name them."""
     config: dict
 
     @cached_property
     def studies(self) -> dict[str, StudyPlan]:
-        return {name: get_study(name).plan(self.config[name], self.config) for name in self.config["studies"]}
+        out = {}
+        for name in self.config["studies"]:
+            study = get_study(name)
+            out[name] = study.plan(study.settings(self.config[name], self.config))
+        return out
 
     def dataset(self, study: str, name: str) -> DatasetSpec:
         return self.studies[study].datasets[name]
@@ -67,9 +35,19 @@ class Plan:
         return self.studies[study].experiments[experiment]
 
     @cached_property
-    def _cell_index(self) -> dict[tuple[str, str, str], CellSpec]:
+    def _cell_index(self) -> dict[CellKey, CellSpec]:
         return {(study, experiment, cell.id): cell for study, sp in self.studies.items()
                 for experiment, cells in sp.experiments.items() for cell in cells}
+
+    @cached_property
+    def _source(self) -> dict[CellKey, CellKey]:
+        """Each cell -> the first cell of its study with the same dataset, coordinates and settings."""
+        first: dict[tuple, CellKey] = {}
+        out = {}
+        for key, cell in self._cell_index.items():
+            identity = (key[0], cell.dataset, cell.id, canonical_json(cell.settings), cell.needs)
+            out[key] = first.setdefault(identity, key)
+        return out
 
     def cell(self, study: str, experiment: str, cell_id: str) -> CellSpec:
         try:
@@ -80,23 +58,35 @@ class Plan:
     def figure(self, study: str, name: str) -> FigureSpec:
         return self.studies[study].figures[name]
 
-    def cell_settings_json(self, study: str, experiment: str, cell_id: str) -> str:
-        return resolved_json(self.cell(study, experiment, cell_id).settings)
+    # ---- rule parameters (rerun triggers) -------------------------------------------------------------------
+    def cell_params(self, study: str, experiment: str, cell_id: str) -> str:
+        return self.cell(study, experiment, cell_id).to_json()
 
-    def dataset_settings_json(self, study: str, name: str) -> str:
-        return resolved_json(self.dataset(study, name).settings)
+    def dataset_params(self, study: str, name: str) -> str:
+        return canonical_json(self.dataset(study, name).settings)
 
-    # ---- path lists for rule inputs -------------------------------------------------------
+    def study_params(self, study: str) -> str:
+        """The study's whole typed settings: figure and claims jobs read them."""
+        return self.studies[study].settings_json()
+
+    def caption(self, study: str, figure: str) -> str:
+        return get_study(study).caption(figure, self.studies[study].settings)
+
+    # ---- path lists for rule inputs -------------------------------------------------------------------------
+    def cell_path(self, key: CellKey, results: str = "results") -> str:
+        study, experiment, cell_id = self._source[key]
+        return f"{results}/{study}/cells/{experiment}/{cell_id}.nc"
+
     def cell_paths(self, study: str, experiment: str, results: str = "results") -> list[str]:
-        return [f"{results}/{study}/cells/{experiment}/{c.id}.nc" for c in self.cells(study, experiment)]
+        return [self.cell_path((study, experiment, c.id), results) for c in self.cells(study, experiment)]
 
     def needed_cell_paths(self, study: str, experiment: str, cell_id: str, results: str = "results") -> list[str]:
         """Cell files this cell reads (CellSpec.needs), in the order of `needs`."""
-        return [f"{results}/{study}/cells/{e}/{c}.nc" for e, c in self.cell(study, experiment, cell_id).needs]
+        return [self.cell_path((study, *need), results) for need in self.cell(study, experiment, cell_id).needs]
 
     @cached_property
-    def _needed_cells(self) -> set[tuple[str, str, str]]:
-        return {(study, *need) for study, sp in self.studies.items()
+    def _needed_cells(self) -> set[CellKey]:
+        return {self._source[(study, *need)] for study, sp in self.studies.items()
                 for cells in sp.experiments.values() for cell in cells for need in cell.needs}
 
     def cell_priority(self, study: str, experiment: str, cell_id: str) -> int:
@@ -117,15 +107,26 @@ class Plan:
         return targets
 
 
-def validate_or_exit(config: dict) -> None:
-    """Validate at Snakefile parse time; on a bad config print one line and exit before any job runs."""
+def validated_plan(config: dict) -> Plan:
+    """Normalize and validate the config in place (defaults filled) and build the plan; ConfigError if bad."""
+    from .config import validate
+
+    normalized = validate(config, cross_checks=False)
+    config.clear()
+    config.update(normalized)
+    plan = Plan(config)
+    plan.studies                                       # cross-key errors surface here, before any job
+    return plan
+
+
+def plan_or_exit(config: dict) -> Plan:
+    """At Snakefile parse time: the plan, or one line on stderr and exit before any job runs."""
     import sys
 
-    from .config import validate
     from .errors import ConfigError
 
     try:
-        validate(config)
+        return validated_plan(config)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         sys.exit(1)

@@ -5,6 +5,7 @@ rule aggregate:
     output:
         f"{RESULTS}/{{study}}/{{experiment}}.nc",
     params:
+        axes=lambda wc: list(PLAN.studies[wc.study].axes[wc.experiment]),
         code=lambda wc: code_digest(wc.study, "aggregate"),
     resources:
         mem_mb=2000,

@@ -5,6 +5,7 @@ rule claims:
     output:
         report(f"{RESULTS}/{{study}}/claims.csv", category="{study}", caption="../report/claims.rst"),
     params:
+        settings=lambda wc: PLAN.study_params(wc.study),
         code=lambda wc: code_digest(wc.study, "claims"),
     resources:
         mem_mb=2000,

@@ -3,7 +3,7 @@ rule data:
     output:
         f"{RESULTS}/{{study}}/data/{{dataset}}.npz",
     params:
-        settings=lambda wc: PLAN.dataset_settings_json(wc.study, wc.dataset),
+        settings=lambda wc: PLAN.dataset_params(wc.study, wc.dataset),
         code=lambda wc: code_digest(wc.study, "data"),
     resources:
         mem_mb=1000,

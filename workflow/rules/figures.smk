@@ -7,7 +7,8 @@ rule figure:
                    caption="../report/figure.rst"),
         pdf=f"{RESULTS}/{{study}}/figures/{{figure}}.pdf",
     params:
-        caption=lambda wc: PLAN.figure(wc.study, wc.figure).caption,
+        caption=lambda wc: PLAN.caption(wc.study, wc.figure),
+        settings=lambda wc: PLAN.study_params(wc.study),
         code=lambda wc: code_digest(wc.study, "figures"),
     resources:
         mem_mb=2000,

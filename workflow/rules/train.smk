@@ -1,6 +1,6 @@
 # Stage 2: one job per sweep cell; all seeds of the cell train together as a batched ensemble.
-# `params.settings` (the cell's resolved settings) and `params.code` (a digest of the package files
-# training depends on) are rerun triggers: a changed learning rate reruns only the cells using it.
+# `params.cell` (the cell's typed settings as JSON) and `params.code` (a digest of the package modules the
+# train job imports) are rerun triggers: a changed learning rate reruns only the cells using it.
 # A cell may also read other cells' files (CellSpec.needs); those cells get a higher priority.
 rule train:
     input:
@@ -9,7 +9,7 @@ rule train:
     output:
         f"{RESULTS}/{{study}}/cells/{{experiment}}/{{cell}}.nc",
     params:
-        settings=lambda wc: PLAN.cell_settings_json(wc.study, wc.experiment, wc.cell),
+        cell=lambda wc: PLAN.cell_params(wc.study, wc.experiment, wc.cell),
         code=lambda wc: code_digest(wc.study, "train"),
     priority: lambda wc: PLAN.cell_priority(wc.study, wc.experiment, wc.cell)
     threads: 1

@@ -1,5 +1,6 @@
-# Thin adapter: Snakemake rule `aggregate` -> attndyn.jobs.run_aggregate
-from attndyn.jobs import run_aggregate
+# Thin adapter: Snakemake rule `aggregate` -> attndyn.jobs.aggregate.run_aggregate
+from attndyn.jobs.aggregate import run_aggregate
 
 w = snakemake.wildcards
-run_aggregate(snakemake.config, w.study, w.experiment, list(snakemake.input.cells), snakemake.output[0])
+run_aggregate(snakemake.config, w.study, w.experiment, list(snakemake.params.axes), list(snakemake.input.cells),
+              snakemake.output[0])

@@ -1,4 +1,4 @@
-# Thin adapter: Snakemake rule `data` -> attndyn.jobs.run_data
-from attndyn.jobs import run_data
+# Thin adapter: Snakemake rule `data` -> attndyn.jobs.data.run_data
+from attndyn.jobs.data import run_data
 
-run_data(snakemake.config, snakemake.wildcards.study, snakemake.wildcards.dataset, snakemake.output[0])
+run_data(snakemake.wildcards.study, snakemake.params.settings, snakemake.output[0])

@@ -1,6 +1,6 @@
-# Thin adapter: Snakemake rule `figure` -> attndyn.jobs.run_figure
-from attndyn.jobs import run_figure
+# Thin adapter: Snakemake rule `figure` -> attndyn.jobs.figure.run_figure
+from attndyn.jobs.figure import run_figure
 
 w = snakemake.wildcards
 run_figure(snakemake.config, w.study, w.figure, list(snakemake.input.experiments),
-           snakemake.output.png, snakemake.output.pdf)
+           snakemake.output.png, snakemake.output.pdf, snakemake.params.caption)

@@ -1,6 +1,5 @@
-# Thin adapter: Snakemake rule `train` -> attndyn.jobs.run_train
-from attndyn.jobs import run_train
+# Thin adapter: Snakemake rule `train` -> attndyn.jobs.train.run_train
+from attndyn.jobs.train import run_train
 
-w = snakemake.wildcards
-run_train(snakemake.config, w.study, w.experiment, w.cell, snakemake.input.data, snakemake.output[0],
-          needed=list(snakemake.input.needs))
+run_train(snakemake.config, snakemake.wildcards.study, snakemake.params.cell, snakemake.input.data,
+          snakemake.output[0], needed=list(snakemake.input.needs))

@@ -1,66 +1,46 @@
-"""Optimizer registry: name -> builder(params, settings) -> torch.optim.Optimizer.
+"""Optimizer registry: rule name -> `torch.optim.Optimizer` class, built from typed settings.
 
-All registered rules are element-wise, so a batched ensemble (leading run dimension on every
-parameter) trains exactly like independent runs. A study picks the learning rate (e.g. lr0*sqrt(H))
-and passes the final `lr` in `settings`.
+The registry itself (`rules.RULES`, torch-free) says which settings each rule has and their defaults;
+`build` turns an `OptimizerSpec` into an optimizer over a study's parameters. Element-wise rules train a
+batched ensemble (leading run dimension on every parameter) exactly like independent runs.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Mapping
 
 from ..errors import ConfigError
+from .rules import RULES
+from .spec import OptimizerSpec, optimizer_spec
 
-Builder = Callable[..., "torch.optim.Optimizer"]   # torch is imported lazily: planning stays torch-free
-
-
-def _signgd(params, s: dict):
-    from .signgd import SignGD
-
-    return SignGD(params, lr=s["lr"], weight_decay=s.get("weight_decay", 0.0))
+OPTIMIZERS = RULES     # name -> Rule (kept as the public name of the registry)
 
 
-def _gd(params, s: dict):
-    """Plain (full-batch or minibatch) gradient descent: w <- w - lr * g."""
-    from .elementwise import GD
+def _class(rule: str):
+    """The rule's class; its modules are imported here, in a job, not when the Snakefile plans."""
+    from . import elementwise, signgd, structure_aware
 
-    return GD(params, lr=s["lr"], weight_decay=s.get("weight_decay", 0.0))
-
-
-def _momentum(params, s: dict):
-    """Heavy ball: v <- beta*v + g; w <- w - lr*v."""
-    from .elementwise import HeavyBall
-
-    return HeavyBall(params, lr=s["lr"], beta=s.get("beta", 0.9), weight_decay=s.get("weight_decay", 0.0))
+    modules = {"elementwise": elementwise, "signgd": signgd, "structure_aware": structure_aware}
+    module, _, name = RULES[rule].target.partition(":")
+    return getattr(modules[module], name)
 
 
-def _adam(params, s: dict):
-    from .elementwise import Adam
+def build(spec: OptimizerSpec, params, context: Mapping | None = None, lr=None):
+    """The optimizer of `spec` over `params`; `context` holds what the rule needs (e.g. the covariance).
 
-    return Adam(params, lr=s["lr"], betas=s.get("betas", (0.9, 0.999)), eps=s.get("eps", 1e-8),
-                weight_decay=s.get("weight_decay", 0.0))
-
-
-def _adamw(params, s: dict):
-    from .elementwise import Adam
-
-    return Adam(params, lr=s["lr"], betas=s.get("betas", (0.9, 0.999)), eps=s.get("eps", 1e-8),
-                weight_decay=s.get("weight_decay", 0.01), decoupled=True)
-
-
-OPTIMIZERS: dict[str, Builder] = {
-    "signgd": _signgd,
-    "gd": _gd,
-    "sgd": _gd,
-    "momentum": _momentum,
-    "adam": _adam,
-    "adamw": _adamw,
-}
+    `lr` replaces spec.lr (e.g. a step size computed per run)."""
+    rule = RULES[spec.rule]
+    missing = [need for need in rule.needs if need not in (context or {})]
+    if missing:
+        raise ConfigError(f"config error: optimizer {spec.name!r}: rule {spec.rule!r} needs a {missing[0]}, "
+                          "which this experiment does not provide")
+    needed = [context[need] for need in rule.needs]
+    return _class(spec.rule)(params, *needed, lr=spec.lr if lr is None else lr, **spec.settings, **rule.fixed)
 
 
-def build_optimizer(rule: str, params, settings: dict):
-    """Build a registered optimizer; unknown names and bad step sizes are ConfigErrors."""
-    if rule not in OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {rule!r}; known: {', '.join(sorted(OPTIMIZERS))}")
+def build_optimizer(rule: str, params, settings: Mapping, context: Mapping | None = None):
+    """Build a registered optimizer from a plain mapping (lr and the rule's settings), as outside the pipeline."""
+    if rule not in RULES:
+        raise ConfigError(f"unknown optimizer {rule!r}; known: {', '.join(sorted(RULES))}")
     if not settings.get("lr", 0) > 0:
         raise ConfigError(f"optimizer {rule!r}: lr must be > 0, got {settings.get('lr')!r}")
-    return OPTIMIZERS[rule](params, settings)
+    return build(optimizer_spec(rule, {"rule": rule, **settings}, f"optimizer {rule}"), params, context)

@@ -4,14 +4,32 @@ torch's own SGD and Adam import torch._dynamo inside every `step()` (2.4 s the f
 small train job). These classes apply the same formulas (the order of operations of torch's
 single-tensor CPU path, so iterates agree to rounding; tests compare them) without that import.
 Each update is per coordinate, so a batched ensemble trains exactly like independent runs.
+Weight decay is written once, in the base class: L2 added to the gradient, or decoupled
+(w <- w (1 - lr lambda) before the update) for rules that say so. Arguments are checked as
+torch.optim checks them (ValueError naming the argument).
 """
 from __future__ import annotations
 
 import torch
 
 
+def check_nonnegative(name: str, value: float) -> None:
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {name}: {value} (must be >= 0)")
+
+
+def check_unit(name: str, value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"Invalid {name}: {value} (must be in [0, 1))")
+
+
 class Elementwise(torch.optim.Optimizer):
-    """Base: `update(p, g, state, group)` is applied to every parameter with a gradient."""
+    """Base: weight decay, then `update(p, g, state, group)` on every parameter with a gradient."""
+
+    def __init__(self, params, defaults: dict, decoupled: bool = False):
+        check_nonnegative("learning rate", defaults["lr"])
+        check_nonnegative("weight_decay value", defaults["weight_decay"])
+        super().__init__(params, {**defaults, "decoupled": decoupled})
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -22,22 +40,31 @@ class Elementwise(torch.optim.Optimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    self.update(p, p.grad, self.state[p], group)
+                    self.update(p, self._decayed(p, p.grad, group), self.state[p], group)
         return loss
+
+    @staticmethod
+    def _decayed(p: torch.Tensor, g: torch.Tensor, group: dict) -> torch.Tensor:
+        """The gradient after weight decay: g + lambda w, or g itself after w <- w (1 - lr lambda)."""
+        wd = group["weight_decay"]
+        if not wd:
+            return g
+        if group["decoupled"]:
+            p.mul_(1 - group["lr"] * wd)
+            return g
+        return g.add(p, alpha=wd)
 
     def update(self, p: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
         raise NotImplementedError
 
 
 class GD(Elementwise):
-    """w <- w - lr (g + weight_decay w)."""
+    """w <- w - lr g."""
 
     def __init__(self, params, lr: float, weight_decay: float = 0.0):
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay))
 
     def update(self, p, g, state, group):
-        if group["weight_decay"]:
-            g = g.add(p, alpha=group["weight_decay"])
         p.add_(g, alpha=-group["lr"])
 
 
@@ -45,36 +72,52 @@ class HeavyBall(Elementwise):
     """v <- beta v + g (v = g at the first step); w <- w - lr v (torch SGD, dampening 0)."""
 
     def __init__(self, params, lr: float, beta: float = 0.9, weight_decay: float = 0.0):
+        check_unit("momentum value", beta)
         super().__init__(params, dict(lr=lr, beta=beta, weight_decay=weight_decay))
 
     def update(self, p, g, state, group):
-        if group["weight_decay"]:
-            g = g.add(p, alpha=group["weight_decay"])
-        if "velocity" not in state:
-            state["velocity"] = g.clone()
+        if "momentum_buffer" not in state:
+            state["momentum_buffer"] = g.clone()
         else:
-            state["velocity"].mul_(group["beta"]).add_(g)
-        p.add_(state["velocity"], alpha=-group["lr"])
+            state["momentum_buffer"].mul_(group["beta"]).add_(g)
+        p.add_(state["momentum_buffer"], alpha=-group["lr"])
 
 
 class Adam(Elementwise):
-    """Adam (Kingma & Ba) with bias correction; weight decay as L2 (`decoupled=False`) or AdamW."""
+    """Adam (Kingma & Ba) with bias correction; weight decay as L2 (`decoupled=False`) or AdamW.
+
+    State keys are torch.optim.Adam's (`step` a CPU float tensor, `exp_avg`, `exp_avg_sq`), so a
+    torch.optim.Adam state dict loads here and training continues step for step; a state dict with
+    other keys is rejected with a ValueError at load time."""
+
+    STATE_KEYS = {"step", "exp_avg", "exp_avg_sq"}
 
     def __init__(self, params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
                  decoupled: bool = False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      decoupled=decoupled))
+        for i, beta in enumerate(betas):
+            check_unit(f"beta parameter at index {i}", beta)
+        check_nonnegative("epsilon value", eps)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay), decoupled)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        for index, state in state_dict["state"].items():
+            if state and set(state) != self.STATE_KEYS:
+                raise ValueError(f"Adam state of parameter {index} has keys {sorted(state)}; "
+                                 f"expected torch.optim.Adam's {sorted(self.STATE_KEYS)}")
+        for group in state_dict["param_groups"]:
+            for flag in ("amsgrad", "maximize"):
+                if group.get(flag):
+                    raise ValueError(f"Adam state dict has {flag}=True, which this Adam does not implement")
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:                      # a torch state dict carries torch's own group keys
+            group.setdefault("decoupled", group.get("decoupled_weight_decay", False))
 
     def update(self, p, g, state, group):
-        (b1, b2), lr, wd = group["betas"], group["lr"], group["weight_decay"]
-        if wd and group["decoupled"]:
-            p.mul_(1 - lr * wd)
-        elif wd:
-            g = g.add(p, alpha=wd)
+        (b1, b2), lr = group["betas"], group["lr"]
         if not state:
-            state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+            state.update(step=torch.tensor(0.0), exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
         state["step"] += 1
-        t, m, v = state["step"], state["m"], state["v"]
+        t, m, v = state["step"].item(), state["exp_avg"], state["exp_avg_sq"]
         m.lerp_(g, 1 - b1)                                          # m <- b1 m + (1 - b1) g
         v.mul_(b2).addcmul_(g, g, value=1 - b2)                     # v <- b2 v + (1 - b2) g^2
         denom = (v.sqrt() / (1 - b2 ** t) ** 0.5).add_(group["eps"])

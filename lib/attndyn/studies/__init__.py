@@ -1,17 +1,21 @@
 """Study registry: name -> package. A study plugs in by adding its package and one line here.
 
-A study package follows one layout (see `Study`); signgd is the reference:
-  plan.py     schema() -> dict, check_config(section), plan(section, top) -> StudyPlan   (torch-free)
-  data.py     make_dataset(settings) -> dict[str, np.ndarray]
-  runner.py   train_cell(cell, data, ctx) -> xarray.Dataset
-  figures.py  make_figure(name, experiments, section, png, pdf)
-  claims.py   claims(experiments, section) -> list[Claim]
-  schema.yaml JSON schema of the study's config section
+Every study package has the same modules (signgd is the reference):
+  schema.yaml  its config section: every key with a default and a description (shared vocabulary: ../vocabulary.yaml)
+  settings.py  frozen typed settings and `study_settings(section, top)`            (torch-free)
+  plan.py      plan(settings) -> StudyPlan: datasets, cells, figures              (torch-free, Snakefile only)
+  captions.py  figure captions                                                     (figure jobs and the report)
+  data.py      make_dataset(settings) -> dict[str, np.ndarray]                     (data jobs)
+  runner.py    train_cell(cell, data, ctx) -> xarray.Dataset                       (train jobs)
+  figures.py   make_figure(name, experiments, settings, png, pdf, caption)         (figure jobs)
+  claims.py    claims(experiments, settings) -> list[Claim]                        (claims jobs)
+A job imports only its stage's module (STAGE_MODULES); the code digest of each stage follows those imports.
 """
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
 STUDIES: dict[str, str] = {
@@ -20,12 +24,15 @@ STUDIES: dict[str, str] = {
     "kernels": "attndyn.studies.kernels",
     "multihead": "attndyn.studies.multihead",
 }
+STAGE_MODULES: dict[str, tuple[str, ...]] = {
+    "data": ("settings", "data"), "train": ("settings", "runner"), "aggregate": (),
+    "figures": ("settings", "figures"), "claims": ("settings", "claims"),
+}
 
 
 @dataclass(frozen=True)
 class Study:
-    """A study package's API. plan.py is imported at once (the Snakefile builds the DAG from it and
-    stays torch-free); data, runner, figures and claims are imported only when a job runs."""
+    """A study package's API; each method imports only the module it needs."""
     name: str
     package: str
 
@@ -33,25 +40,40 @@ class Study:
         return importlib.import_module(f"{self.package}.{name}")
 
     def schema(self) -> dict:
-        return self._module("plan").schema()
+        from ..config import load_yaml, study_schema
 
-    def check_config(self, section: dict) -> None:
-        self._module("plan").check_config(section)
+        return study_schema(load_yaml(Path(__file__).with_name(self.name) / "schema.yaml"))
 
-    def plan(self, section: dict, top: dict):
-        return self._module("plan").plan(section, top)
+    def settings(self, section: dict, top: dict):
+        """The study's typed settings from its normalized config section."""
+        return self._module("settings").study_settings(section, top)
 
-    def make_dataset(self, spec, top: dict) -> dict:
-        return self._module("data").make_dataset(spec.settings)
+    def cell_type(self):
+        """The typed settings class (or union) of the study's cells, as train jobs read them back."""
+        return self._module("settings").Cell
+
+    def check_config(self, section: dict, top: dict) -> None:
+        """Cross-key checks the schema cannot express: building the typed settings and the plan raises them."""
+        self.plan(self.settings(section, top))
+
+    def plan(self, settings):
+        return self._module("plan").plan(settings)
+
+    def caption(self, figure: str, settings) -> str:
+        """A figure's caption (the report's text and the figure's footer)."""
+        return self._module("captions").caption(figure, settings)
+
+    def make_dataset(self, settings_json: str) -> dict:
+        return self._module("data").make_dataset(settings_json)
 
     def train_cell(self, cell, data: dict, ctx):
         return self._module("runner").train_cell(cell, data, ctx)
 
-    def make_figure(self, name: str, experiments: dict, section: dict, png, pdf) -> None:
-        self._module("figures").make_figure(name, experiments, section, png, pdf)
+    def make_figure(self, name: str, experiments: dict, settings, png, pdf, caption: str) -> None:
+        self._module("figures").make_figure(name, experiments, settings, png, pdf, caption)
 
-    def claims(self, experiments: dict, section: dict) -> list:
-        return self._module("claims").claims(experiments, section)
+    def claims(self, experiments: dict, settings) -> list:
+        return self._module("claims").claims(experiments, settings)
 
 
 def known_studies() -> list[str]:

@@ -1,9 +1,12 @@
-"""Types shared by every study: dataset/cell/figure specs, the run context, canonical labels."""
+"""Types shared by every study: dataset/cell/figure specs, the study plan, the run context, path labels."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..settings import as_plain, canonical_json, parse
 
 
 def label(value: Any) -> str:
@@ -18,11 +21,16 @@ def label(value: Any) -> str:
     return str(value)
 
 
+def point_id(point: dict) -> str:
+    """'<axis>-<value>__...' of a sweep point ('single' for none): file names of cells and data."""
+    return "__".join(f"{axis}-{label(value)}" for axis, value in point.items()) or "single"
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
-    """One data file: all seeds of one data configuration."""
+    """One data file: all seeds of one data configuration (typed settings of the study's data module)."""
     name: str
-    settings: dict
+    settings: Any
 
 
 @dataclass(frozen=True)
@@ -31,27 +39,42 @@ class CellSpec:
     experiment: str
     coords: dict                 # ordered: axis -> value (native type from the config)
     dataset: str                 # DatasetSpec.name
-    settings: dict               # everything training needs; its JSON is a rerun trigger
+    settings: Any                # the study's typed cell settings; their JSON is a rerun trigger
     needs: tuple[tuple[str, str], ...] = ()   # (experiment, cell id) of this study whose cell files it reads
 
     @property
     def id(self) -> str:
-        return "__".join(f"{axis}-{label(value)}" for axis, value in self.coords.items()) or "single"
+        return point_id(self.coords)
+
+    def to_json(self) -> str:
+        """What the train job receives (a rule param): experiment, coords, dataset, settings, needs."""
+        return json.dumps({"experiment": self.experiment, "coords": list(self.coords.items()), "dataset": self.dataset,
+                           "needs": [list(n) for n in self.needs], "settings": as_plain(self.settings)},
+                          sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str, settings_type) -> "CellSpec":
+        raw = json.loads(text)
+        return cls(raw["experiment"], dict(raw["coords"]), raw["dataset"],
+                   parse(settings_type, json.dumps(raw["settings"])), tuple(tuple(n) for n in raw["needs"]))
 
 
 @dataclass(frozen=True)
 class FigureSpec:
     name: str
     experiments: tuple[str, ...]
-    caption: str
 
 
 @dataclass
 class StudyPlan:
+    settings: Any                                      # the study's typed settings (figures and claims read them)
     datasets: dict[str, DatasetSpec]
     experiments: dict[str, list[CellSpec]]
-    axes: dict[str, tuple[str, ...]]          # experiment -> sweep axes, in order
+    axes: dict[str, tuple[str, ...]]                   # experiment -> sweep axes, in order
     figures: dict[str, FigureSpec] = field(default_factory=dict)
+
+    def settings_json(self) -> str:
+        return canonical_json(self.settings)
 
 
 @dataclass

@@ -6,27 +6,26 @@ import xarray as xr
 
 from ...figures.common import band, save, subplots
 from ...results import final as last
-from .plan import FIGURES
 
 OPT_COLORS = {"signgd": "tab:red", "adam": "tab:blue", "gd": "tab:green"}
 
 
-def shown_neuron(ds: xr.Dataset, fig_cfg: dict) -> int:
+def shown_neuron(ds: xr.Dataset, fig_cfg) -> int:
     """`neuron_index`, or with 'auto' the first neuron whose final SignGD query signal is positive
     (so, as in the paper's Fig. 1d, noise features flip from negative to positive)."""
-    if fig_cfg["neuron_index"] != "auto":
-        return int(fig_cfg["neuron_index"])
-    run = ds.sel(optimizer="signgd").isel(seed=fig_cfg["seed_index"]).dropna("step", subset=["query_signal"])
+    if fig_cfg.neuron_index != "auto":
+        return int(fig_cfg.neuron_index)
+    run = ds.sel(optimizer="signgd").isel(seed=fig_cfg.seed_index).dropna("step", subset=["query_signal"])
     positive = np.flatnonzero(run.query_signal.isel(step=-1).values > 0)
     return int(positive[0]) if len(positive) else 0
 
 
-def _neuron_panel(ax, ds: xr.Dataset, opt: str, fig_cfg: dict, horizon: int) -> None:
+def _neuron_panel(ax, ds: xr.Dataset, opt: str, fig_cfg, horizon: int) -> None:
     """Query noise, key noise and query signal of one neuron of one seed (Fig. 1d / 2a-b)."""
     neuron = shown_neuron(ds, fig_cfg)
-    run = ds.sel(optimizer=opt).isel(seed=fig_cfg["seed_index"], neuron=neuron)
+    run = ds.sel(optimizer=opt).isel(seed=fig_cfg.seed_index, neuron=neuron)
     run = run.sel(step=run.step <= horizon).dropna("step", subset=["query_noise"], how="all")
-    sign_at_split = np.sign(run.query_noise.sel(step=fig_cfg["split_time"], method="nearest").values)
+    sign_at_split = np.sign(run.query_noise.sel(step=fig_cfg.split_time, method="nearest").values)
     t = run.step.values
     for i, positive in enumerate(sign_at_split > 0):
         style = ":" if positive else "-"
@@ -42,9 +41,9 @@ def _neuron_panel(ax, ds: xr.Dataset, opt: str, fig_cfg: dict, horizon: int) -> 
 
 
 def fig1(experiments: dict, cfg: dict, png, pdf, caption) -> None:
-    ds, f = experiments["dynamics"].sel(optimizer="signgd"), cfg["figures"]
-    run = ds.isel(seed=f["seed_index"])
-    early = run.sel(step=run.step <= f["early_horizon"])
+    ds, f = experiments["dynamics"].sel(optimizer="signgd"), cfg.figures
+    run = ds.isel(seed=f.seed_index)
+    early = run.sel(step=run.step <= f.early_horizon)
     fig, ax = subplots(1, 4, width=3.6)
     neuron = shown_neuron(experiments["dynamics"], f)
     for i in range(early.sizes["sample"]):
@@ -53,19 +52,19 @@ def fig1(experiments: dict, cfg: dict, png, pdf, caption) -> None:
     ax[0, 0].set(xlabel="step t", ylabel="key noise <w_K,s, y_i xi_i>", title=f"(a) key noise, neuron {neuron}")
     ax[0, 1].set(xlabel="step t", ylabel="mean value noise <vbar, y_i xi_i>", title="(b) mean value noise")
     for a in ax[0, :2]:
-        a.set_xticks(range(f["early_horizon"] + 1))
-    late = ds.sel(step=ds.step <= f["late_horizon"])
+        a.set_xticks(range(f.early_horizon + 1))
+    late = ds.sel(step=ds.step <= f.late_horizon)
     band(ax[0, 2], late.s11.mean("sample"), label="s11 (signal->signal)", color="tab:blue")
     band(ax[0, 2], late.s21.mean("sample"), label="s21 (noise->signal)", color="tab:red", logy=True)
     ax[0, 2].set(yscale="log", xlabel="step t", ylabel="softmax output (sample mean)", title="(c) softmax outputs")
     ax[0, 2].legend()
-    _neuron_panel(ax[0, 3], experiments["dynamics"], "signgd", f, f["late_horizon"])
+    _neuron_panel(ax[0, 3], experiments["dynamics"], "signgd", f, f.late_horizon)
     ax[0, 3].set_title("(d) " + ax[0, 3].get_title())
     save(fig, png, pdf, caption)
 
 
 def fig2(experiments: dict, cfg: dict, png, pdf, caption) -> None:
-    ds, f = experiments["dynamics"], cfg["figures"]
+    ds, f = experiments["dynamics"], cfg.figures
     fig, ax = subplots(1, 3, width=3.8)
     horizon = int(ds.step.max())
     for k, opt in enumerate(("signgd", "adam")):
@@ -117,5 +116,5 @@ DRAW = {"fig1_signgd_dynamics": fig1, "fig2_signgd_vs_adam": fig2, "fig2d_snr_te
         "fig_noisy_digits": fig_digits}
 
 
-def make_figure(name: str, experiments: dict, section: dict, png, pdf) -> None:
-    DRAW[name](experiments, section, png, pdf, FIGURES[name].caption)
+def make_figure(name: str, experiments: dict, settings, png, pdf, caption: str) -> None:
+    DRAW[name](experiments, settings, png, pdf, caption)
