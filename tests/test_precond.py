@@ -8,17 +8,20 @@ import numpy as np
 import pytest
 import torch
 
-from attndyn.config import deep_merge, load_yaml, validate
+from attndyn.config import deep_merge, load_yaml, normalize_section, validate
 from attndyn.errors import ConfigError
-from attndyn.studies.precond.algorithm import (StructureAwareGD, regularizer, regularizer_grad, renormalize,
-                                               spectral_init)
-from attndyn.studies.precond.data import gaussian_tokens, target_map, token_covariance
-from attndyn.studies.precond.model import (attend_shared, population_excess, sym_power, train_loss, unwhitened,
-                                           whitened)
+from attndyn.optim.structure_aware import (StructureAwareGD, regularizer, regularizer_grad, renormalize, sym_power,
+                                           unwhitened, whitened)
+from attndyn.studies import get_study
+from attndyn.studies.base import RunContext
+from attndyn.studies.precond.data import gaussian_tokens, make_dataset, target_map, token_covariance
+from attndyn.studies.precond.init import spectral_init
+from attndyn.studies.precond.model import attend_shared, population_excess, train_loss
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
 F64 = torch.float64
+STUDY = get_study("precond")
 
 
 def instance(d=4, p=4, c=0.3, seed=0):
@@ -143,32 +146,119 @@ def test_batched_equals_looped(kw):
         assert torch.allclose(A[r:r + 1], Ar, atol=1e-10, rtol=0) and torch.allclose(B[r:r + 1], Br, atol=1e-10, rtol=0)
 
 
-def default_config() -> dict:
-    return load_yaml(ROOT / "config" / "config.yaml")
+def default_config(extra: str | None = None) -> dict:
+    """config.yaml (+ the precond section of `extra`), precond the only study (the others validate elsewhere)."""
+    config = {**load_yaml(ROOT / "config" / "config.yaml"), "studies": ["precond"]}
+    if extra:
+        config["precond"] = load_yaml(ROOT / "config" / extra)["precond"]
+    return config
 
 
-@pytest.mark.parametrize("override,key", [({"alg": {"renorm": "bogus"}}, "precond.alg.renorm"),
-                                          ({"seeds": {"instance": [0, 1]}}, "precond.seeds"),
-                                          ({"data": {"sigma_spec": "iso"}}, "precond.data.sigma_spec"),
-                                          ({"alg": {"renorm": "cap_op"}}, "precond.alg.renorm_cap_tau")])
+@pytest.mark.parametrize("override,key", [
+    ({"optimizers": {"alg_random": {"renorm": "bogus"}}}, "precond.optimizers.alg_random.renorm"),
+    ({"data": {"instance_seeds": [0, 1]}}, "precond.data.instance_seeds"),
+    ({"data": {"sigma_spec": "iso"}}, "precond.data.sigma_spec"),
+    ({"optimizers": {"alg_random": {"renorm": "cap_op"}}}, "precond.optimizers.alg_random.renorm_cap_tau"),
+    ({"experiments": {"ablations": {"overrides": {"alg_no_reg": {"renorm": "cap_op"}}}}},
+     "precond.experiments.ablations.optimizers.alg_no_reg.renorm_cap_tau"),
+    ({"experiments": {"compare": {"overrides": {"sgd": {"init": "zeros"}}}}},
+     "precond.experiments.compare.optimizers.sgd.init"),
+    ({"optimizers": {"alg_spectral": {"spectral_rank_k": 9}}}, "precond.experiments.compare.optimizers.alg_spectral"
+                                                                ".spectral_rank_k"),
+    ({"checks": {"C1_C2_time": 150}}, "precond.checks.C1_C2_time"),
+    ({"experiments": {"compare": {"optimizers": ["alg_spectral", "lion"]}}}, "unknown optimizer 'lion'"),
+    ({"experiments": {"scaling": {"sweep": {"n": [1]}}}}, "data.n"),
+])
 def test_bad_config_is_one_line_naming_the_key(override, key):
     config = default_config()
-    config["precond"] = deep_merge(config["precond"], override)
+    config["precond"] = deep_merge(config.get("precond") or {}, override)
     with pytest.raises(ConfigError) as err:
         validate(config)
     assert key in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("old,replacement", [
+    ({"seeds": {"instance": [0, 1], "data": [0, 1]}}, "precond.data.instance_seeds"),
+    ({"alg": {"iters": 30}}, "precond.optimizers"),
+    ({"sgd": {"iters": 100}}, "precond.optimizers.sgd"),
+    ({"extra_baselines": ["gd"]}, "precond.experiments.compare.optimizers"),
+    ({"ablations": ["no_reg"]}, "precond.experiments.ablations.optimizers"),
+    ({"ablation_sigma_specs": ["wishart_plus_0.3I"]}, "precond.experiments.ablations.sweep.sigma_spec"),
+    ({"eval": {"n_test_queries": 10}}, "precond.data.n_test_queries"),
+    ({"plot": {"y_metric": "E_inf"}}, "precond.figures"),
+    ({"data": {"n_grid": [10, 20]}}, "precond.experiments.scaling.sweep.n"),
+    ({"optimizers": {"sgd": {"iters": 5}}}, "steps"),
+])
+def test_legacy_keys_name_their_replacement(old, replacement):
+    with pytest.raises(ConfigError) as err:
+        normalize_section(old, STUDY.schema(), "precond.")
+    message = str(err.value)
+    assert "is no longer a key" in message and replacement in message and "\n" not in message
 
 
 def test_default_and_smoke_configs_validate_and_plan():
     from attndyn.workflow import Plan
 
     for extra in (None, "smoke.yaml", "paper.yaml"):
-        config = default_config()
-        if extra:
-            config = deep_merge(config, load_yaml(ROOT / "config" / extra))
-        validate(copy.deepcopy(config))
+        config = validate(default_config(extra))
         plan = Plan({**config, "studies": ["precond"]}).studies["precond"]
         assert set(plan.experiments) == {"compare", "scaling", "ablations"}
+
+
+def _settings(section: dict, top_dtype: str = "float64"):
+    """Typed settings through the pipeline's own constructors (schema defaults, then the given keys)."""
+    return STUDY.settings(normalize_section(copy.deepcopy(section), STUDY.schema(), "precond."), {"dtype": top_dtype})
+
+
+def test_default_plan_reproduces_the_old_runs():
+    """The old default: compare (alg_spectral lr 0.5, alg_random lr 0.2, SGD lr 1e-2 batch 64), S1 over
+    n = 125..1000 for 1200 steps with the spectral reference, S2 = full + 3 ablations from N(0, 1)."""
+    plan = STUDY.plan(_settings({}))
+    compare = {c.coords["optimizer"]: c.settings for c in plan.experiments["compare"]}
+    assert [(s.optimizer.lr, s.init.init, s.optimizer.steps) for s in compare.values()] == [
+        (0.5, "spectral", 100), (0.2, "normal", 100), (0.01, "normal", 2000)]
+    assert compare["sgd"].optimizer.batch_size == 64 and compare["sgd"].optimizer.rule == "sgd"
+    scaling = plan.experiments["scaling"]
+    assert [c.coords["n"] for c in scaling] == [125, 250, 500, 1000]
+    assert all(c.settings.spectral_reference and c.settings.optimizer.steps == 1200 for c in scaling)
+    ablations = {c.coords["optimizer"]: c.settings.optimizer.settings for c in plan.experiments["ablations"]}
+    assert ablations["alg_no_precond"]["preconditioner"] == "identity" and ablations["alg_no_reg"]["lambda_reg"] == 0
+    assert ablations["alg_no_renorm"]["renorm"] == "none" and ablations["alg_random"]["renorm"] == "rebalance"
+    data = compare["sgd"].data
+    assert data.seeds == (0, 1, 2) and data.runs() == [(0, 0), (1, 1), (2, 2)] and compare["sgd"].dtype == "float64"
+
+
+def test_instance_seeds_pair_with_data_seeds_and_top_level_dtype_is_honoured():
+    """Run r: Sigma, M from instance_seeds[r], tokens from seeds[r] (the old two seed lists)."""
+    settings = _settings({"seeds": [5, 6], "data": {"d": 2, "n": 10, "n_test_queries": 3, "instance_seeds": [1, 1]}},
+                         top_dtype="float32")
+    cell = STUDY.plan(settings).experiments["compare"][0]
+    assert cell.settings.data.runs() == [(1, 5), (1, 6)] and cell.settings.dtype == "float32"
+    data = make_dataset(cell.settings.data)
+    assert np.array_equal(data["Sigma"][0], data["Sigma"][1]) and not np.array_equal(data["X"][0], data["X"][1])
+
+
+@pytest.mark.parametrize("rule", ["adam", "signgd", "momentum"])
+def test_any_registry_optimizer_runs_in_compare_by_yaml_alone(rule):
+    from attndyn.train import train
+    from attndyn.studies.precond.runner import build_problem
+
+    section = {"seeds": [0], "data": {"d": 2, "n": 12, "n_test_queries": 5},
+               "optimizers": {"extra": {"rule": rule, "lr": 1e-3, "steps": 3}},
+               "experiments": {"compare": {"optimizers": ["alg_random", "extra"]}}, "checks": {"C1_C2_time": 3},
+               "log": {"extra_steps": []}}
+    section["optimizers"]["alg_random"] = {"steps": 3}
+    cell = next(c for c in STUDY.plan(_settings(section)).experiments["compare"] if c.coords["optimizer"] == "extra")
+    result = train(build_problem(cell, make_dataset(cell.settings.data), RunContext(torch.device("cpu"), F64)))
+    assert list(result.grid) == [0, 1, 2, 3] and np.isfinite(result.metrics["E_inf"]).all()
+
+
+def test_unknown_optimizers_get_an_automatic_colour_and_their_name():
+    from attndyn.studies.precond.styles import COLORS, label, palette
+
+    colors = palette(["alg_random", "sgd", "lion_like", "other"], COLORS)
+    assert colors["sgd"] == COLORS["sgd"] and len(set(colors.values())) == 4
+    assert label("lion_like") == "lion_like" and label("sgd") == "SGD (N(0,1) init)"
 
 
 def test_c3_pre_plateau_window_skips_transient_and_stops_near_floor():
@@ -184,3 +274,32 @@ def test_c3_pre_plateau_window_skips_transient_and_stops_near_floor():
     assert start == 2 and E[stop] <= 3 * E[-1] < E[stop - 1]
     rho, r2, points = geometric_fit(curve, start, stop)
     assert abs(rho - 0.8) < 0.01 and r2 > 0.99 and points == stop - start + 1
+
+
+def test_fig2_and_claims_take_an_optimizer_added_by_yaml(tmp_path):
+    """An `adam` entry added to compare: trained through the registry, drawn dashed with an automatic colour and
+    its name as label in Fig. 2, ignored by the Algorithm 1 claims (C7 reads the algorithm1 runs only)."""
+    import xarray as xr
+
+    from attndyn.cells import run_cell
+    from attndyn.studies.precond.claims import claims
+    from attndyn.studies.precond.figures import make_figure
+    from attndyn.studies.precond.probes import VARIABLES
+    from attndyn.studies.precond.runner import build_problem
+
+    section = {"seeds": [0, 1], "data": {"d": 2, "n": 12, "n_test_queries": 5},
+               "optimizers": {"my_adam": {"rule": "adam", "lr": 1e-2, "steps": 4}, "alg_spectral": {"steps": 4},
+                              "alg_random": {"steps": 4}, "sgd": {"steps": 4, "batch_size": 4}},
+               "experiments": {"compare": {"optimizers": ["alg_spectral", "alg_random", "sgd", "my_adam"]}},
+               "checks": {"C1_C2_time": 4, "C5_n_grid": []}, "log": {"extra_steps": []}}
+    settings = _settings(section)
+    plan = STUDY.plan(settings)
+    ctx = RunContext(torch.device("cpu"), F64)
+    cells = [run_cell(build_problem(c, make_dataset(c.settings.data), ctx), VARIABLES, [0, 1], c, ctx)
+             for c in plan.experiments["compare"]]
+    compare = xr.concat([c.expand_dims("optimizer") for c in cells], "optimizer")
+    make_figure("fig2_same_random_init", {"compare": compare}, settings, tmp_path / "f.png", tmp_path / "f.pdf", "")
+    assert (tmp_path / "f.png").stat().st_size > 0
+    rows = claims({"compare": compare}, settings)
+    c7 = next(r for r in rows if r.claim.startswith("C7"))
+    assert "alg_spectral" in c7.measured and "alg_random" in c7.measured and "my_adam" not in c7.measured

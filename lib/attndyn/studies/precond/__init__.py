@@ -1,5 +1,6 @@
 """Study `precond`: softmax self-attention trained by structure-aware preconditioned GD (Goel et al., arXiv 2603.01514).
 
-Layout as described in `attndyn.studies`. Algorithm 1 is usable on its own:
-`from attndyn.studies.precond.algorithm import StructureAwareGD, spectral_init`.
+Layout as described in `attndyn.studies`. Algorithm 1 is the registry rule `algorithm1`, usable on its own:
+`from attndyn.optim.structure_aware import StructureAwareGD`; its data-dependent spectral initialization is
+`attndyn.studies.precond.init.spectral_init`.
 """

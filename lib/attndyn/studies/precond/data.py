@@ -1,6 +1,6 @@
 """Data of the precond study (spec Sec. 2): Gaussian tokens x ~ N(0, Sigma), labels y = M x + sigma*eps.
 
-Run r uses instance seed seeds.instance[r] (Sigma, M) and data seed seeds.data[r] (tokens, labels, the
+Run r uses instance seed data.instance_seeds[r] (Sigma, M) and data seed seeds[r] (tokens, labels, the
 N(0, 1) initial point). Files stack runs on a leading dimension R.
   context = train_set:    X (R, n, d), Y (R, n, p): the training set is one self-attention sequence.
   context = fresh_prompt: also C (R, n, L, d): each of the n queries has its own prompt of L tokens.
@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import ConfigError
+from ...settings import parse
+from .settings import Data, Dataset
 
 
 def token_covariance(rng: np.random.Generator, d: int, spec: str) -> np.ndarray:
@@ -36,28 +38,30 @@ def gaussian_tokens(rng: np.random.Generator, sigma: np.ndarray, shape: tuple) -
     return rng.standard_normal(shape + (sigma.shape[0],)) @ L.T
 
 
-def one_run(cfg: dict, instance_seed: int, data_seed: int) -> dict[str, np.ndarray]:
+def one_run(cfg: Data, instance_seed: int, data_seed: int) -> dict[str, np.ndarray]:
     """Every array of one run (no run dimension)."""
-    d = cfg["d"]
-    p = cfg.get("p") or d
+    d, p = cfg.d, cfg.out_dim
     inst = np.random.default_rng([instance_seed, 0])
-    sigma = token_covariance(inst, d, cfg["sigma_spec"])
-    M = target_map(inst, p, d, cfg["M_scale_c"])
+    sigma = token_covariance(inst, d, cfg.sigma_spec)
+    M = target_map(inst, p, d, cfg.M_scale_c)
     rng = np.random.default_rng([instance_seed, data_seed, 1])
-    n = cfg["n"]
+    n = cfg.n
     X = gaussian_tokens(rng, sigma, (n,))                                   # (n, d)
-    Y = X @ M.T + cfg["noise_sigma"] * rng.standard_normal((n, p))          # (n, p)
+    Y = X @ M.T + cfg.noise_sigma * rng.standard_normal((n, p))             # (n, p)
     out = {"Sigma": sigma, "M": M, "X": X, "Y": Y,
-           "X_test": gaussian_tokens(rng, sigma, (cfg["n_test"],))}
-    if cfg["context"] == "fresh_prompt":
-        out["C"] = gaussian_tokens(rng, sigma, (n, cfg["prompt_len_L"]))    # (n, L, d)
+           "X_test": gaussian_tokens(rng, sigma, (cfg.n_test_queries,))}
+    if cfg.context == "fresh_prompt":
+        out["C"] = gaussian_tokens(rng, sigma, (n, cfg.prompt_len_L))       # (n, L, d)
     init = np.random.default_rng([instance_seed, data_seed, 2])             # the shared N(0, 1) point
     out["A_init"], out["B_init"] = init.standard_normal((p, d)), init.standard_normal((d, d))
     return out
 
 
-def make_dataset(cfg: dict) -> dict[str, np.ndarray]:
-    runs = [one_run(cfg, i, s) for i, s in zip(cfg["instance_seeds"], cfg["data_seeds"])]
+def make_dataset(settings: Dataset | str) -> dict[str, np.ndarray]:
+    """All runs of one data configuration, stacked on a leading run dimension R."""
+    if isinstance(settings, str):
+        settings = parse(Dataset, settings)
+    runs = [one_run(settings.params, i, s) for i, s in settings.runs()]
     return {k: np.stack([r[k] for r in runs]) for k in runs[0]}
 
 

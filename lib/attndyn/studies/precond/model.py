@@ -3,7 +3,8 @@
     yhat(x) = sum_j softmax_j(tau * x^T B x_j) A x_j,   A (p, d) value matrix, B (d, d) key-query matrix.
 No residual, no 1/sqrt(d) (tau = model.temperature = 1 by default). As n -> inf with x_j ~ N(0, Sigma),
 yhat(x) -> A Sigma B^T x (Gaussian tilting identity), so the loss tends to Theorem 1's
-E_inf = 1/2 ||(A Sigma B^T - M) Sigma^{1/2}||_F^2 plus the noise constant.
+E_inf = 1/2 ||(A Sigma B^T - M) Sigma^{1/2}||_F^2 plus the noise constant. The whitened coordinates
+(P, Q) of spec Sec. 3 are attndyn.optim.structure_aware.whitened / unwhitened.
 """
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ def half_mse(pred, target):
 
 
 def train_loss(A, B, data: dict, tau: float, self_attend: bool, idx=None):
-    """L_n (spec Sec. 2.2) on all queries, or on the query subset idx (R, b) (minibatch). -> (R,)"""
+    """L_n (spec Sec. 2.2) on all queries, or on the query subset idx (R, b) (minibatch). -> (R,)
+
+    `data` holds tensors by array name: X (R, n, d), Y (R, n, p) and, for Option P, C (R, n, L, d)."""
     X, Y = data["X"], data["Y"]
     if idx is not None:
         take = lambda T: torch.gather(T, 1, idx[..., None].expand(-1, -1, T.shape[-1]))
@@ -45,7 +48,7 @@ def train_loss(A, B, data: dict, tau: float, self_attend: bool, idx=None):
     else:
         Xq, Yq = X, Y
     if "C" in data:                                                    # Option P: own prompts
-        C = data["C"] if idx is None else data["C"][torch.arange(X.shape[0])[:, None], idx]
+        C = data["C"] if idx is None else data["C"][torch.arange(X.shape[0], device=X.device)[:, None], idx]
         return half_mse(attend_prompts(Xq, C, A, B, tau), Yq)
     if idx is None:
         idx = torch.arange(X.shape[1], device=X.device).expand(X.shape[0], -1)
@@ -58,18 +61,3 @@ def population_excess(A, B, Sigma, M):
     D = A @ Sigma @ B.transpose(1, 2) - M                              # (R, p, d)
     return 0.5 * torch.einsum("rpd,rde,rpe->r", D, Sigma, D)
 
-
-def sym_power(S, power: float):
-    """S^power for symmetric positive definite S (R, d, d) via eigh."""
-    evals, evecs = torch.linalg.eigh(S)
-    return (evecs * evals.clamp_min(1e-300).pow(power)[..., None, :]) @ evecs.transpose(-1, -2)
-
-
-def whitened(A, B, S_half):
-    """P = A S^{1/2} (R, p, d), Q = S^{1/2} B^T S^{1/2} (R, d, d)  (spec Sec. 3)."""
-    return A @ S_half, S_half @ B.transpose(1, 2) @ S_half
-
-
-def unwhitened(P, Q, S_mhalf):
-    """Inverse of `whitened`: A = P S^{-1/2}, B = (S^{-1/2} Q S^{-1/2})^T."""
-    return P @ S_mhalf, (S_mhalf @ Q @ S_mhalf).transpose(1, 2)

@@ -1,130 +1,125 @@
 """What the precond study runs and produces (torch-free: the Snakefile imports it to build the DAG).
 
-Experiments (spec Sec. 7): `compare` (Figs. 1-2: Algorithm 1 from spectral and from N(0, 1) init, SGD from the
-same N(0, 1) point, optional extra baselines), `scaling` (S1: Algorithm 1 over n_grid, also logging the
-spectral init's E_inf for C6), `ablations` (S2: Algorithm 1 with one component off at a time). All runs of a cell are batched.
+An experiment is the product of its sweep (data keys such as n or sigma_spec, model.<key>, optimizer.<key>)
+and its optimizers (any registry rule; Algorithm 1 is rule algorithm1); each point is one cell whose seeds
+train as one batch. Defaults (spec Sec. 7): `compare` (Figs. 1-2), `scaling` (S1), `ablations` (S2).
 """
 from __future__ import annotations
 
-from pathlib import Path
+import dataclasses
+import hashlib
 
-from ...config import load_yaml
 from ...errors import ConfigError
-from ..base import CellSpec, DatasetSpec, FigureSpec, StudyPlan, label
+from ...experiments import check_block, run_dtype, run_seeds, split_point, with_log
+from ...optim.spec import OptimizerSpec, run_length
+from ...settings import as_plain, build, canonical_json
+from ..base import CellSpec, DatasetSpec, FigureSpec, StudyPlan, point_id
+from .settings import FIG1, FIG2, PREFIX, Cell, Data, Dataset, Init, Model, PrecondExperiment, Settings, check_cap
 
-RECON = "[Algorithm 1 formulas RECONSTRUCTED/PROPOSED; see papers/precond.md]"
-
-FIGURES = {
-    "fig1_spectral_vs_sgd": FigureSpec(
-        "fig1_spectral_vs_sgd", ("compare",),
-        "Fig. 1: linear regression through one softmax self-attention layer; Algorithm 1 with the spectral "
-        "initialization vs SGD initialized with every parameter i.i.d. N(0, 1). Panels: E_inf (Theorem 1), training "
-        "loss, finite-context test risk vs iteration (log y); mean +- 1 sd over seeds. " + RECON),
-    "fig2_same_random_init": FigureSpec(
-        "fig2_same_random_init", ("compare",),
-        "Fig. 2: Algorithm 1 and SGD both started at the same random point, every parameter i.i.d. N(0, 1). "
-        "Same panels as Fig. 1 (extra baselines, if enabled, are dashed). " + RECON),
-    "figS1_scaling": FigureSpec(
-        "figS1_scaling", ("scaling",),
-        "S1 (not a paper figure): data-compute scaling (Theorem 2). (a) E_inf vs iteration of Algorithm 1 for each n "
-        "(geometric fall, then a floor); (b) final E_inf vs n on log-log axes with a slope -1 reference, and the "
-        "spectral init alone. " + RECON),
-    "figS2_ablations": FigureSpec(
-        "figS2_ablations", ("ablations",),
-        "S2 (not a paper figure): Algorithm 1 with one component off at a time (identity preconditioner, "
-        "lambda = 0, no renormalization) vs the full algorithm; E_inf and ||B||_op vs iteration. " + RECON),
+FIGURES = {                                   # figure -> (experiment it reads, optimizers it needs)
+    "fig1_spectral_vs_sgd": ("compare", FIG1),
+    "fig2_same_random_init": ("compare", FIG2),
+    "figS1_scaling": ("scaling", ()),
+    "figS2_ablations": ("ablations", ()),
 }
-
-ABLATIONS = {"no_precond": {"preconditioner": "identity"}, "no_reg": {"lambda_reg": 0.0},
-             "no_renorm": {"renorm": "none"}}
-ALG_KEYS = ("lambda_reg", "reg_form", "preconditioner", "renorm", "renorm_cap_tau", "spectral_rank_k", "batch_size")
+DATA_KEYS = tuple(f.name for f in dataclasses.fields(Data))
+MODEL_KEYS = tuple(f.name for f in dataclasses.fields(Model))
 
 
-def _alg(section: dict, init: str, **override) -> dict:
-    """Settings of one Algorithm 1 run; the N(0, 1) init uses alg.lr_random_init (the lr_grid sweep)."""
-    alg = section["alg"]
-    lr = alg["lr"] if init == "spectral" else alg["lr_random_init"]
-    out = {"rule": "algorithm1", "lr": lr, "init": init, "init_std": alg["init_std"],
-           "iters": alg["iters"], **{k: alg[k] for k in ALG_KEYS}}
-    return {**out, **override}
+def dataset_for(settings: Settings, experiment: PrecondExperiment, data_point: dict) -> Dataset:
+    """The study's data block with the experiment's `data` and the point's data keys; instance seeds resolved."""
+    where = f"{PREFIX}experiments.{experiment.name}"
+    values = {**as_plain(settings.data), **experiment.data, **data_point}
+    check_block("precond", "data", values, f"{where} (point {data_point}) data")
+    data = build(Data, values, f"{where}.data")
+    seeds = run_seeds(settings.seeds, experiment)
+    instance = seeds if data.instance_seeds is None else data.instance_seeds
+    if len(instance) != len(seeds):
+        raise ConfigError(f"config error: {PREFIX}data.instance_seeds: {len(instance)} instance seeds for "
+                          f"{len(seeds)} seeds in {where} (run r uses the r-th of each)")
+    return Dataset(dataclasses.replace(data, instance_seeds=tuple(instance)), tuple(seeds))
 
 
-def _baseline(section: dict, name: str) -> dict:
-    """SGD (minibatch, N(0, 1) init) or an extra full-batch baseline (gd, adam) from the same point."""
-    if name == "sgd":
-        sgd = section["sgd"]
-        return {"rule": "momentum" if sgd["momentum"] > 0 else "sgd", "lr": sgd["lr"], "beta": sgd["momentum"],
-                "weight_decay": sgd["weight_decay"], "init": "normal", "init_std": sgd["init_std"],
-                "iters": sgd["iters"], "batch_size": sgd["batch_size"]}
-    extra = section["baselines"][name]
-    return {"rule": name, "lr": extra["lr"], "init": "normal", "init_std": section["sgd"]["init_std"],
-            "iters": extra["iters"], "batch_size": None}
+def dataset_name(dataset: Dataset, settings: Settings, datasets: dict) -> str:
+    """'sigma_spec-<s>__n-<n>' plus any other data key that differs from the study's block; a name already
+    taken by other data (e.g. other seeds) gets a digest of the settings."""
+    params = dataset.params
+    shown = {"sigma_spec": params.sigma_spec, "n": params.n}
+    for key in DATA_KEYS:
+        value = getattr(params, key)
+        if key not in shown and key != "instance_seeds" and value != getattr(settings.data, key):
+            shown[key] = value
+    name = point_id(shown)
+    if name in datasets and datasets[name].settings != dataset:
+        name += "__" + hashlib.sha256(canonical_json(dataset).encode()).hexdigest()[:8]
+    return name
 
 
-def compare_methods(section: dict) -> dict[str, dict]:
-    methods = {"alg_spectral": _alg(section, "spectral"), "alg_random": _alg(section, "normal"),
-               "sgd": _baseline(section, "sgd")}
-    methods.update({name: _baseline(section, name) for name in section["extra_baselines"]})
-    return methods
+def check_run(spec: OptimizerSpec, init: Init, dataset: Dataset, where: str) -> None:
+    """Cross-key checks of one cell's optimizer: cap_op's tau, the spectral rank, the run length, a constant lr."""
+    check_cap(spec, where)
+    if spec.lr_rule != "constant":
+        raise ConfigError(f"config error: {where}.lr_rule: the precond study runs a constant lr only, "
+                          f"got {spec.lr_rule!r}")
+    if init.spectral_rank_k is not None and init.spectral_rank_k > dataset.params.d:
+        raise ConfigError(f"config error: {where}.spectral_rank_k: {init.spectral_rank_k} exceeds data.d = "
+                          f"{dataset.params.d}")
+    run_length(spec, dataset.params.n)
 
 
-def _data(section: dict, **override) -> dict:
-    data = {**section["data"], **override}
-    data.pop("n_grid")
-    data["n_test"] = section["eval"]["n_test_queries"]
-    return {**data, "instance_seeds": list(section["seeds"]["instance"]), "data_seeds": list(section["seeds"]["data"])}
+def _check_init_keys(values: dict, where: str) -> None:
+    """The study's optimizer keys as an experiment resolves them (overrides, sweeps) against the schema."""
+    from ...config import validate_schema
+    from .. import get_study
+
+    schema = get_study("precond").schema()
+    validate_schema(values, {**schema["$defs"]["optimizer_extra"], "$defs": schema["$defs"]}, prefix=f"{where}.")
 
 
-def _cell(section, experiment, coords, data, method, spectral_reference=False) -> CellSpec:
-    """One train job; spectral_reference also logs E_inf of the spectral init of the same data (C6)."""
-    name = "__".join(f"{k}-{label(v)}" for k, v in data.items() if k in ("n", "sigma_spec"))
-    settings = {"data": data, "model": section["model"], "method": method, "log": section["log"],
-                "dtype": section["dtype"], "generator_seed": 0, "spectral_reference": spectral_reference}
-    return CellSpec(experiment, coords, name, settings)
+def point_cells(settings: Settings, experiment: PrecondExperiment, point: dict, datasets: dict,
+                model: Model) -> list[CellSpec]:
+    """The cells of one sweep point: one per optimizer of the experiment."""
+    where = f"{PREFIX}experiments.{experiment.name}"
+    parts = split_point(point, DATA_KEYS, MODEL_KEYS, where=where)
+    dataset = dataset_for(settings, experiment, parts.data)
+    name = dataset_name(dataset, settings, datasets)
+    datasets[name] = DatasetSpec(name, dataset)
+    cell_model = build(Model, {**as_plain(model), **parts.model}, f"{where}.model")
+    cells = []
+    for opt_name in experiment.optimizers:
+        spec, init = settings.optimizer(experiment.name, opt_name, parts.optimizer)
+        _check_init_keys(as_plain(init), f"{where}.optimizers.{opt_name}")
+        check_run(spec, init, dataset, f"{where}.optimizers.{opt_name}")
+        cells.append(CellSpec(experiment.name, {**point, "optimizer": opt_name}, name, Cell(
+            data=dataset, model=cell_model, optimizer=spec, init=init, log=with_log(settings.log, experiment),
+            spectral_reference=experiment.spectral_reference, dtype=run_dtype(settings.dtype, experiment))))
+    return cells
 
 
-def plan(section: dict, top: dict) -> StudyPlan:
-    cells = {"compare": [], "scaling": [], "ablations": []}
-    base = _data(section)
-    for name, method in compare_methods(section).items():
-        cells["compare"].append(_cell(section, "compare", {"optimizer": name}, base, method))
-    for n in section["data"]["n_grid"]:
-        data = _data(section, n=n)
-        scaling = section["alg"]["scaling_iters"] or section["alg"]["iters"]      # S1 runs to its floor (C4)
-        cells["scaling"].append(_cell(section, "scaling", {"n": n}, data,
-                                      _alg(section, section["alg"]["init"], iters=scaling), spectral_reference=True))
-    for spec in section["ablation_sigma_specs"]:
-        data = _data(section, sigma_spec=spec)
-        for name in ["full"] + list(section["ablations"]):
-            method = _alg(section, section["alg"]["init"], **ABLATIONS.get(name, {}))
-            cells["ablations"].append(_cell(section, "ablations", {"sigma_spec": spec, "variant": name}, data, method))
-    experiments = {k: v for k, v in cells.items() if v}
-    datasets = {c.dataset: DatasetSpec(c.dataset, c.settings["data"]) for v in experiments.values() for c in v}
-    axes = {"compare": ("optimizer",), "scaling": ("n",), "ablations": ("sigma_spec", "variant")}
-    figures = {n: f for n, f in FIGURES.items() if set(f.experiments) <= set(experiments)}
-    return StudyPlan(datasets, experiments, {k: axes[k] for k in experiments}, figures)
+def experiment_cells(settings: Settings, experiment: PrecondExperiment, datasets: dict) -> list[CellSpec]:
+    where = f"{PREFIX}experiments.{experiment.name}.model"
+    model = build(Model, {**as_plain(settings.model), **experiment.model}, where)
+    return [cell for point in experiment.points()
+            for cell in point_cells(settings, experiment, point, datasets, model)]
 
 
-def schema() -> dict:
-    return load_yaml(Path(__file__).with_name("schema.yaml"))
+def check_claim_time(settings: Settings, experiments: dict[str, list[CellSpec]]) -> None:
+    """C1/C2 read E_inf at checks.C1_C2_time: no compared optimizer may stop before it."""
+    time = settings.checks.C1_C2_time
+    for cell in experiments.get("compare", []):
+        name = cell.coords["optimizer"]
+        steps = run_length(cell.settings.optimizer, cell.settings.data.params.n)
+        if name in FIG1 + FIG2 and steps < time:
+            raise ConfigError(f"config error: {PREFIX}checks.C1_C2_time: {time} exceeds the {steps} steps of "
+                              f"optimizer {name!r} in {PREFIX}experiments.compare")
 
 
-def _fail(key: str, message: str) -> None:
-    raise ConfigError(f"config error: precond.{key}: {message}")
-
-
-def check_config(section: dict) -> None:
-    """Cross-key checks the schema cannot express."""
-    if len(section["seeds"]["instance"]) != len(section["seeds"]["data"]):
-        _fail("seeds", "instance and data seed lists must have the same length (run r uses the r-th of each)")
-    alg = section["alg"]
-    if alg["renorm"] == "cap_op" and alg["renorm_cap_tau"] is None:
-        _fail("alg.renorm_cap_tau", "must be a positive number when alg.renorm is cap_op")
-    d = section["data"]["d"]
-    if alg["spectral_rank_k"] is not None and alg["spectral_rank_k"] > d:
-        _fail("alg.spectral_rank_k", f"{alg['spectral_rank_k']} exceeds data.d = {d}")
-    for name in section["extra_baselines"]:
-        if name not in section["baselines"]:
-            _fail("extra_baselines", f"{name!r} has no entry in precond.baselines")
-    if section["checks"]["C1_C2_time"] > min(alg["iters"], section["sgd"]["iters"]):
-        _fail("checks.C1_C2_time", "must not exceed alg.iters or sgd.iters")
+def plan(settings: Settings) -> StudyPlan:
+    datasets, experiments, axes = {}, {}, {}
+    for experiment in settings.experiments.values():
+        axes[experiment.name] = tuple(experiment.sweep) + ("optimizer",)
+        experiments[experiment.name] = experiment_cells(settings, experiment, datasets)
+    check_claim_time(settings, experiments)
+    figures = {name: FigureSpec(name, (exp,)) for name, (exp, opts) in FIGURES.items()
+               if exp in experiments and set(opts) <= set(settings.experiments[exp].optimizers)}
+    return StudyPlan(settings, datasets, experiments, axes, figures)

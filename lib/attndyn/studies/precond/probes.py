@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import torch
 
+from ...optim.structure_aware import whitened
 from ...results import Var
-from .model import attend_prompts, attend_shared, population_excess, train_loss, whitened
+from .model import attend_prompts, attend_shared, population_excess, train_loss
 
 VARIABLES = {
     "train_loss": Var("training loss L_n (finite data, with label noise)"),

@@ -1,0 +1,143 @@
+"""Typed settings of the precond study (torch-free). Defaults and meanings: schema.yaml."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from ...errors import ConfigError
+from ...experiments import Experiment, LogSettings, build_experiments, experiment_optimizer, log_settings
+from ...optim.spec import OptimizerSpec, optimizer_spec
+from ...settings import build
+
+PREFIX = "precond."
+INIT_KEYS = ("init", "init_std", "spectral_rank_k")      # the study's own keys of an `optimizers` entry
+FIG1, FIG2 = ("alg_spectral", "sgd"), ("alg_random", "sgd")  # the paper's pairs in experiment `compare`
+                                                             # (Figs. 1-2 and claims C1-C2 read these names)
+
+
+@dataclass(frozen=True)
+class Data:
+    """Tokens x ~ N(0, Sigma) in R^d, labels y = M x + noise_sigma eps in R^p (spec Sec. 2)."""
+    d: int
+    p: int | None                       # None = d
+    sigma_spec: str
+    M_scale_c: float
+    noise_sigma: float
+    n: int
+    context: str                        # train_set (Option S) | fresh_prompt (Option P)
+    prompt_len_L: int
+    self_attend: bool
+    n_test_queries: int
+    instance_seeds: tuple[int, ...] | None   # None = the run seeds (always resolved in a Dataset)
+
+    @property
+    def out_dim(self) -> int:
+        return self.p or self.d
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One data file: run r draws Sigma, M from params.instance_seeds[r] and its tokens, labels and N(0, 1)
+    point from seeds[r]."""
+    params: Data
+    seeds: tuple[int, ...]
+
+    def runs(self) -> list[tuple[int, int]]:
+        """(instance seed, data seed) of every run, in run order."""
+        return list(zip(self.params.instance_seeds, self.seeds))
+
+
+@dataclass(frozen=True)
+class Model:
+    temperature: float
+
+
+@dataclass(frozen=True)
+class Init:
+    """Where a run starts (the study's keys of an `optimizers` entry)."""
+    init: str                           # spectral | normal
+    init_std: float
+    spectral_rank_k: int | None
+
+
+@dataclass(frozen=True)
+class Figures:
+    y_metric: str
+
+
+@dataclass(frozen=True)
+class Checks:
+    C1_C2_time: int
+    C1_C2_ratio_max: float
+    C3_r2_min: float
+    C3_burn_in: int
+    C3_floor_factor: float
+    C4_converged_max: float
+    slope_range: tuple[float, float]
+    C5_n_grid: tuple[int, ...]
+    C6_slope_max: float
+    C7_B_growth_max: float
+
+
+@dataclass(frozen=True)
+class PrecondExperiment(Experiment):
+    spectral_reference: bool            # also log E_inf of the spectral init (C4, C6, Fig. S1b)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Everything a train job needs (its JSON is the rerun trigger)."""
+    data: Dataset
+    model: Model
+    optimizer: OptimizerSpec
+    init: Init
+    log: LogSettings
+    spectral_reference: bool
+    dtype: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole `precond:` section, typed."""
+    seeds: tuple[int, ...]
+    dtype: str
+    data: Data
+    model: Model
+    optimizers: dict[str, dict]         # entries as written; resolved per experiment by `optimizer`
+    log: LogSettings
+    experiments: dict[str, PrecondExperiment]
+    figures: Figures
+    checks: Checks
+
+    def optimizer(self, experiment: str, name: str, point: Mapping | None = None) -> tuple[OptimizerSpec, Init]:
+        """Optimizer `name` as `experiment` runs it (entry, experiment steps, overrides, a sweep point's keys)."""
+        spec, own = experiment_optimizer(self.optimizers, self.experiments[experiment], name, PREFIX, INIT_KEYS,
+                                         point)
+        return spec, build(Init, own, f"{PREFIX}experiments.{experiment}.optimizers.{name}")
+
+    def rule(self, name: str) -> str:
+        """The registry rule of an `optimizers` entry."""
+        return table_spec(name, self.optimizers[name]).rule
+
+
+def table_spec(name: str, entry: Mapping) -> OptimizerSpec:
+    """An `optimizers` table entry as written (without the study's init keys)."""
+    return optimizer_spec(name, {k: v for k, v in entry.items() if k not in INIT_KEYS}, f"{PREFIX}optimizers.{name}")
+
+
+def check_cap(spec: OptimizerSpec, where: str) -> None:
+    """Algorithm 1's renorm cap_op needs its tau (the schema cannot say so)."""
+    if spec.settings.get("renorm") == "cap_op" and spec.settings.get("renorm_cap_tau") is None:
+        raise ConfigError(f"config error: {where}.renorm_cap_tau: must be a positive number when renorm is cap_op")
+
+
+def study_settings(section: Mapping, top: Mapping) -> Settings:
+    for name, entry in section["optimizers"].items():
+        check_cap(table_spec(name, entry), f"{PREFIX}optimizers.{name}")
+    return Settings(
+        seeds=tuple(section["seeds"]), dtype=section["dtype"] or top["dtype"],
+        data=build(Data, section["data"], "precond.data"), model=build(Model, section["model"], "precond.model"),
+        optimizers=dict(section["optimizers"]), log=log_settings(section["log"]),
+        experiments=build_experiments(section, PrecondExperiment, PREFIX, INIT_KEYS),
+        figures=build(Figures, section["figures"], "precond.figures"),
+        checks=build(Checks, section["checks"], "precond.checks"))
