@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from attndyn.errors import ConfigError
-from attndyn.optim import build_optimizer
+from attndyn.optim.build import build_optimizer
+from attndyn.optim.elementwise import GD, Adam, HeavyBall
 from attndyn.optim.signgd import SignGD
 
 
@@ -114,9 +115,9 @@ def test_train_jobs_do_not_import_dynamo():
     code = ("import sys, torch\n"
             "from attndyn.runtime import skip_dynamo_import\n"
             "skip_dynamo_import()\n"
-            "from attndyn.optim import OPTIMIZERS, build_optimizer\n"
-            "from attndyn.studies.precond.algorithm import StructureAwareGD\n"
-            "for rule in OPTIMIZERS:\n"
+            "from attndyn.optim import OPTIMIZERS\nfrom attndyn.optim.build import build_optimizer\n"
+            "from attndyn.optim.structure_aware import StructureAwareGD\n"
+            "for rule in [name for name, r in OPTIMIZERS.items() if not r.needs]:\n"
             "    w = torch.ones(3, dtype=torch.float64, requires_grad=True)\n"
             "    opt = build_optimizer(rule, [w], {'lr': 0.1})\n"
             "    (w ** 2).sum().backward(); opt.step(); opt.zero_grad()\n"
@@ -127,3 +128,48 @@ def test_train_jobs_do_not_import_dynamo():
             "print('torch._dynamo' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("build_bad, argument", [
+    (lambda p: GD(p, lr=-1.0), "learning rate"),
+    (lambda p: Adam(p, lr=-1.0), "learning rate"),
+    (lambda p: Adam(p, lr=0.1, betas=(1.2, 0.9)), "beta parameter at index 0"),
+    (lambda p: Adam(p, lr=0.1, betas=(0.9, -0.1)), "beta parameter at index 1"),
+    (lambda p: Adam(p, lr=0.1, eps=-1e-8), "epsilon"),
+    (lambda p: HeavyBall(p, lr=0.1, beta=1.5), "momentum"),
+    (lambda p: SignGD(p, lr=-0.1), "learning rate"),
+    (lambda p: GD(p, lr=0.1, weight_decay=-1.0), "weight_decay"),
+])
+def test_bad_arguments_raise_value_error_naming_them(build_bad, argument):
+    """Validated as torch.optim validates (ValueError naming the argument), not at the first step."""
+    with pytest.raises(ValueError, match=argument):
+        build_bad([W0.clone().requires_grad_(True)])
+
+
+def test_torch_adam_state_dict_loads_and_continues_step_for_step():
+    """Adam's state keys are torch.optim.Adam's: a torch state dict loads and training goes on identically."""
+    theirs = W0.clone().requires_grad_(True)
+    torch_adam = torch.optim.Adam([theirs], lr=0.01)
+    for g in (G1, G2):
+        theirs.grad = g.clone()
+        torch_adam.step()
+    ours = theirs.detach().clone().requires_grad_(True)
+    our_adam = Adam([ours], lr=0.01)
+    our_adam.load_state_dict(copy.deepcopy(torch_adam.state_dict()))
+    for g in (G1 * 3, G2, G1):
+        theirs.grad, ours.grad = g.clone(), g.clone()
+        torch_adam.step()
+        our_adam.step()
+        assert torch.allclose(ours, theirs, rtol=0, atol=1e-15)
+    assert set(our_adam.state[ours]) == set(torch_adam.state[theirs])
+
+
+def test_foreign_adam_state_is_rejected_at_load():
+    w = W0.clone().requires_grad_(True)
+    opt = Adam([w], lr=0.01)
+    w.grad = G1.clone()
+    opt.step()
+    state = opt.state_dict()
+    state["state"][0] = {"m": torch.zeros(4), "v": torch.zeros(4), "step": 1}
+    with pytest.raises(ValueError, match="expected torch.optim.Adam's"):
+        Adam([W0.clone().requires_grad_(True)], lr=0.01).load_state_dict(state)

@@ -8,23 +8,36 @@ import numpy as np
 import pytest
 import torch
 
+from attndyn.config import deep_merge, normalize_section
+from attndyn.studies import get_study
 from attndyn.studies.base import RunContext
 from attndyn.studies.signgd.data import make_dataset
 from attndyn.studies.signgd.model import forward, init_params, logistic_loss
-from attndyn.studies.signgd.plan import plan, sigma_p_for_snr
+from attndyn.studies.signgd.plan import dataset_for, plan, sigma_p_for_snr
 from attndyn.studies.signgd.runner import build_problem
 from attndyn.studies.signgd.tokens import tokens
 from attndyn.train import train
 
 F64 = torch.float64
 CPU = torch.device("cpu")
+STUDY = get_study("signgd")
 
 
-def _synthetic(**over) -> dict:
-    settings = {"kind": "synthetic", "seeds": [0, 1], "n": 400, "d": 3000, "s": 40, "sigma_p": 1.0,
-                "mu_norm": 1.0, "n_test": 10, "noise_support_excludes_signal": True, "label_flip_prob": 0.0}
-    settings.update(over)
-    return make_dataset(settings)
+def _settings(section: dict):
+    """Typed settings through the pipeline's own constructors (schema defaults, then the given keys)."""
+    return STUDY.settings(normalize_section(copy.deepcopy(section), STUDY.schema(), "signgd."), {"dtype": "float64"})
+
+
+def _dataset(kind: str, seeds: list[int], **data):
+    settings = _settings({"seeds": seeds, "data": {kind: data}})
+    experiment = next(e for e in settings.experiments.values() if e.kind == kind)
+    return dataset_for(settings, experiment, {})
+
+
+def _synthetic(seeds=(0, 1), **over) -> dict:
+    values = {"n": 400, "d": 3000, "s": 40, "sigma_p": 1.0, "mu_norm": 1.0, "n_test": 10,
+              "noise_support_excludes_signal": True, "label_flip_prob": 0.0, **over}
+    return make_dataset(_dataset("synthetic", list(seeds), **values))
 
 
 def test_synthetic_data_statistics():
@@ -46,9 +59,8 @@ def test_snr_definition_and_seed_reproducibility():
 
 
 def test_digits_data_has_unit_norm_images_and_noise_outside_pixels():
-    settings = {"kind": "digits", "seeds": [0], "classes_pos": [0], "classes_neg": [1], "n_train": 50,
-                "sigma_p": 1.0, "noise_dim": 100, "noise_sparsity_s": 10}
-    data = make_dataset(settings)
+    data = make_dataset(_dataset("digits", [0], classes_pos=[0], classes_neg=[1], n_train=50, sigma_p=1.0,
+                                 noise_dim=100, noise_sparsity_s=10))
     assert data["train_signal"].shape == (1, 50, 64) and int(data["d"]) == 164
     assert np.allclose(np.linalg.norm(data["train_signal"], axis=-1), 1.0)
     assert data["train_noise_idx"].min() >= 64
@@ -88,12 +100,9 @@ def test_zero_init_gives_log2_loss():
 
 
 def _run_cell(section: dict, seeds: list[int], optimizer: str, steps: int) -> dict:
-    section = copy.deepcopy(section)
-    section["seeds"] = seeds
-    section["optimizers"][optimizer]["steps"] = steps
-    cell = next(c for c in plan(section, {"dtype": "float64"}).experiments["dynamics"]
-                if c.coords["optimizer"] == optimizer)
-    problem, _ = build_problem(cell, make_dataset(cell.settings["data"]), RunContext(CPU, F64))
+    section = deep_merge(section, {"seeds": seeds, "optimizers": {optimizer: {"steps": steps}}})
+    cell = next(c for c in plan(_settings(section)).experiments["dynamics"] if c.coords["optimizer"] == optimizer)
+    problem, _ = build_problem(cell, make_dataset(cell.settings.data), RunContext(CPU, F64))
     return train(problem).metrics
 
 
@@ -109,17 +118,17 @@ def test_batched_ensemble_equals_looped_single_runs(smoke_config, optimizer):
 
 def test_stage_one_value_noise_grows_by_two_eta_l1(smoke_config):
     """Stage I (spec Sec. 6): after step 1 the mean value noise grows ~ 2 eta ||xi_i||_1 per step."""
-    section = copy.deepcopy(smoke_config["signgd"])
-    section["data"]["d"] = 2000                                            # nearly disjoint supports
+    section = deep_merge(smoke_config["signgd"], {"data": {"synthetic": {"d": 2000}}})   # nearly disjoint supports
     metrics = _run_cell(section, [0], "signgd", 5)
-    data = make_dataset(next(iter(plan(section, {"dtype": "float64"}).datasets.values())).settings)
+    data = make_dataset(next(iter(plan(_settings(section)).datasets.values())).settings)
     idx = data["train_noise_idx"][0]                                       # (n, s)
     counts = np.bincount(idx.ravel(), minlength=int(data["d"]))
     disjoint = (counts[idx] == 1).all(-1)                                  # samples sharing no coordinate
     assert disjoint.sum() >= 3
     l1 = np.abs(data["train_noise_val"][0]).sum(-1)                        # (n,)
     growth = np.diff(metrics["mean_value_noise"][:, 0], axis=0)[1:]        # steps 1->2, 2->3, ...
-    lr = section["optimizers"]["signgd"]["lr"]
+    lr = next(c for c in plan(_settings(section)).experiments["dynamics"]
+              if c.coords["optimizer"] == "signgd").settings.optimizer.lr
     expected = np.broadcast_to(2 * lr * l1, growth.shape)
     np.testing.assert_allclose(growth[:, disjoint], expected[:, disjoint], rtol=1e-9)
 
@@ -157,8 +166,6 @@ def test_training_active_coordinates_equals_training_all(smoke_config, optimizer
     """Weight decay 1e-300 changes no number but forces the full-coordinate path (active.py)."""
     section = smoke_config["signgd"]
     compact = _run_cell(section, [0, 1], optimizer, 40)
-    section = copy.deepcopy(section)
-    section["optimizers"][optimizer]["weight_decay"] = 1e-300
-    full = _run_cell(section, [0, 1], optimizer, 40)
+    full = _run_cell(deep_merge(section, {"optimizers": {optimizer: {"weight_decay": 1e-300}}}), [0, 1], optimizer, 40)
     for name in ("train_loss", "test_loss", "query_noise", "key_signal", "norm_WQ", "mean_value_noise"):
         np.testing.assert_array_equal(compact[name], full[name])

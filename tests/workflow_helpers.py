@@ -30,10 +30,16 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
+IMPORT_LOG = "import_log"          # jobs list the package modules they imported here (jobs/common.record_imports)
+
+
 def workflow_env(workdir: Path | None = None) -> dict:
     """Environment for Snakemake subprocesses: the (copied) package importable (PYTHONPATH) and the
-    venv first on PATH, so that cluster jobs (sbatch --export=ALL) find the same python and package."""
+    venv first on PATH, so that cluster jobs (sbatch --export=ALL) find the same python and package.
+    Jobs record the package modules they import under <workdir>/import_log (a testing hook)."""
     env = dict(os.environ)
+    if workdir is not None:
+        env["ATTNDYN_IMPORT_LOG"] = str(workdir / IMPORT_LOG)
     lib = str(workdir / "lib" if workdir is not None and (workdir / "lib").exists() else REPO / "lib")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (lib, env.get("PYTHONPATH", "")) if p)
     env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))

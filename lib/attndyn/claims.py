@@ -10,16 +10,23 @@ import numpy as np
 
 from .checkpoint import atomic_write
 
-COLUMNS = ("claim", "expected", "measured", "passed")
+COLUMNS = ("claim", "expected", "measured", "passed", "fails_if", "source", "depends_on", "scale")
 
 
 @dataclass(frozen=True)
 class Claim:
-    """One row of claims.csv. `claim` starts with the paper-claim id, e.g. 'C1 SignGD linear rate'."""
+    """One row of claims.csv. `claim` starts with the paper-claim id, e.g. 'C1 SignGD linear rate'.
+
+    expected: the criterion, fixed before the run; fails_if: the outcome that would fail the row;
+    source: the spec sentence the criterion tests (papers/<study>.md, section and quote); depends_on: the
+    [RECONSTRUCTED]/[PROPOSED] settings the verdict depends on."""
     claim: str
     expected: str
     measured: str
     passed: bool
+    fails_if: str = ""
+    source: str = ""
+    depends_on: str = ""
 
 
 def fmt(x: float) -> str:
@@ -27,14 +34,15 @@ def fmt(x: float) -> str:
     return "nan" if x is None or not np.isfinite(x) else f"{x:.4g}"
 
 
-def write_claims(claims: Sequence[Claim], path: str | Path) -> None:
-    """Write a study's claims.csv (columns claim, expected, measured, passed) atomically."""
+def write_claims(claims: Sequence[Claim], path: str | Path, scale: str = "custom") -> None:
+    """Write a study's claims.csv atomically; `scale` is the config that produced it (smoke/default/paper)."""
     def write(tmp: Path) -> None:
         with open(tmp, "w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(COLUMNS)
             for c in claims:
-                writer.writerow((c.claim, c.expected, c.measured, str(bool(c.passed))))
+                writer.writerow((c.claim, c.expected, c.measured, str(bool(c.passed)), c.fails_if, c.source,
+                                 c.depends_on, scale))
     atomic_write(path, write)
 
 

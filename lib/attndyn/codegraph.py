@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).parent
 ROOT = PACKAGE.name                                   # "attndyn"
 
 
+@lru_cache(maxsize=None)
 def module_path(name: str) -> Path | None:
     """The source file of a package module ('attndyn.a.b' -> a/b.py or a/b/__init__.py), None if not ours."""
     parts = name.split(".")
@@ -43,7 +44,8 @@ def _absolute(node: ast.ImportFrom, current: str, is_package: bool) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
-def direct_imports(name: str) -> set[str]:
+@lru_cache(maxsize=None)
+def direct_imports(name: str) -> frozenset[str]:
     """Package modules that module `name` imports anywhere in its source (module level or inside functions)."""
     path = module_path(name)
     if path is None:
@@ -57,7 +59,7 @@ def direct_imports(name: str) -> set[str]:
             target = _absolute(node, name, path.name == "__init__.py")
             found.add(target)
             found.update(f"{target}.{alias.name}" for alias in node.names)   # `from pkg import module`
-    return {m for m in found if module_path(m) is not None}
+    return frozenset(m for m in found if module_path(m) is not None)
 
 
 def _with_parents(name: str) -> set[str]:

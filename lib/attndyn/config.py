@@ -8,7 +8,6 @@ Keys from earlier versions of the vocabulary stop the run with one line naming t
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Any
 
@@ -181,8 +180,3 @@ def validate(config: dict, cross_checks: bool = True) -> dict:
     for name in config["studies"] if cross_checks else ():
         get_study(name).check_config(config[name], config)
     return config
-
-
-def resolved_json(config: Any) -> str:
-    """Canonical JSON text of a config fragment (sorted keys), used for hashing and provenance."""
-    return json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)

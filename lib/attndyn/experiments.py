@@ -45,8 +45,13 @@ class Experiment:
         return [dict(zip(self.sweep, values)) for values in itertools.product(*self.sweep.values())]
 
 
-def build_experiments(section: Mapping, cls=Experiment, prefix: str = "") -> dict[str, Experiment]:
-    """Typed experiments of a section; their optimizers and overrides must name `optimizers` entries."""
+def build_experiments(section: Mapping, cls=Experiment, prefix: str = "",
+                      study_keys: tuple[str, ...] = ()) -> dict[str, Experiment]:
+    """Typed experiments of a section; their optimizers and overrides must name `optimizers` entries, and every
+    entry of the table must name a registry rule and only that rule's settings."""
+    for name, entry in section["optimizers"].items():
+        own = {k: v for k, v in entry.items() if k not in study_keys}
+        optimizer_spec(name, own, f"{prefix}optimizers.{name}")
     out = {}
     for name, entry in section["experiments"].items():
         where = f"{prefix}experiments.{name}"
@@ -75,9 +80,13 @@ def experiment_optimizer(optimizers: Mapping, experiment: Experiment, name: str,
                          study_keys: tuple[str, ...] = (), point: Mapping | None = None) -> tuple[OptimizerSpec, dict]:
     """(OptimizerSpec, the entry's study-specific keys) of optimizer `name` in `experiment`, with a sweep
     point's optimizer keys (e.g. {'lr': 0.1}) applied last."""
+    from .config import validate_schema
+    from .optim.rules import entry_schema
+
     entry = {**resolved_entry(optimizers, experiment, name), **(point or {})}
     own = {k: entry.pop(k) for k in study_keys if k in entry}
-    where = f"{prefix}experiments.{experiment.name}.optimizers.{name}"
+    where = f"{prefix}experiments.{experiment.name}.overrides.{name}"   # the table itself was validated already
+    validate_schema(entry, entry_schema(), prefix=where + ".")
     return optimizer_spec(name, entry, where), own
 
 

@@ -61,6 +61,11 @@ def read_netcdf(path: str | Path) -> xr.Dataset:
         raise DataError(f"cannot read results file {path}: {type(exc).__name__}: {exc}") from None
 
 
+def read_experiments(paths: Sequence[str | Path]) -> dict[str, xr.Dataset]:
+    """Experiment datasets keyed by experiment name (the file stem)."""
+    return {Path(p).stem: read_netcdf(p) for p in paths}
+
+
 def aggregate(cell_paths: Sequence[str | Path], axes: Sequence[str], attrs: dict) -> xr.Dataset:
     """Stack per-cell datasets along the experiment's sweep axes (outer join on step)."""
     parts, wall = [], 0.0

@@ -1,5 +1,5 @@
-# Thin adapter: Snakemake rule `figure` -> attndyn.jobs.figure.run_figure
-from attndyn.jobs.figure import run_figure
+# Thin adapter: Snakemake rule `figure` -> attndyn.jobs.figures.run_figure
+from attndyn.jobs.figures import run_figure
 
 w = snakemake.wildcards
 run_figure(snakemake.config, w.study, w.figure, list(snakemake.input.experiments),

@@ -5,12 +5,15 @@ from pathlib import Path
 
 from ..claims import concat_claims, write_claims
 from ..studies import get_study
-from .common import read_experiments
+from ..results import read_experiments
+from .common import record_imports
 
 
 def run_claims(config: dict, study: str, inputs: list[str], out: str) -> None:
     handle = get_study(study)
-    write_claims(handle.claims(read_experiments(inputs), handle.settings(config[study], config)), out)
+    rows = handle.claims(read_experiments(inputs), handle.settings(config[study], config))
+    write_claims(rows, out, scale=config["scale"])
+    record_imports("claims", study)
 
 
 def run_join_claims(inputs: list[str], out: str) -> None:

@@ -1,6 +1,8 @@
 """File helpers shared by the stage jobs: seeded data files (npz) and experiment datasets by name."""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +26,11 @@ def read_npz(path: str | Path) -> dict:
         raise DataError(f"cannot read data file {path}: {type(exc).__name__}: {exc}") from None
 
 
-def read_experiments(paths: list[str]) -> dict:
-    """Experiment datasets keyed by experiment name (the file stem)."""
-    from ..results import read_netcdf
-
-    return {Path(p).stem: read_netcdf(p) for p in paths}
+def record_imports(stage: str, study: str) -> None:
+    """Testing hook: with ATTNDYN_IMPORT_LOG set to a folder, list the package modules this job imported
+    (the end-to-end tests check that each stage's code digest covers them)."""
+    folder = os.environ.get("ATTNDYN_IMPORT_LOG")
+    if folder:
+        names = sorted(m for m in sys.modules if m == "attndyn" or m.startswith("attndyn."))
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        Path(folder, f"{stage}.{study}.{os.getpid()}.txt").write_text("\n".join(names))

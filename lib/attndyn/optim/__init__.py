@@ -1,46 +1,7 @@
-"""Optimizer registry: rule name -> `torch.optim.Optimizer` class, built from typed settings.
-
-The registry itself (`rules.RULES`, torch-free) says which settings each rule has and their defaults;
-`build` turns an `OptimizerSpec` into an optimizer over a study's parameters. Element-wise rules train a
-batched ensemble (leading run dimension on every parameter) exactly like independent runs.
+"""Optimizers: the one registry (`rules.RULES`, torch-free), typed settings (`spec.OptimizerSpec`) and the
+builder (`build.build`, torch). Element-wise rules train a batched ensemble (leading run dimension on every
+parameter) exactly like independent runs. This package face stays torch-free: planning imports it.
 """
-from __future__ import annotations
-
-from typing import Mapping
-
-from ..errors import ConfigError
 from .rules import RULES
-from .spec import OptimizerSpec, optimizer_spec
 
-OPTIMIZERS = RULES     # name -> Rule (kept as the public name of the registry)
-
-
-def _class(rule: str):
-    """The rule's class; its modules are imported here, in a job, not when the Snakefile plans."""
-    from . import elementwise, signgd, structure_aware
-
-    modules = {"elementwise": elementwise, "signgd": signgd, "structure_aware": structure_aware}
-    module, _, name = RULES[rule].target.partition(":")
-    return getattr(modules[module], name)
-
-
-def build(spec: OptimizerSpec, params, context: Mapping | None = None, lr=None):
-    """The optimizer of `spec` over `params`; `context` holds what the rule needs (e.g. the covariance).
-
-    `lr` replaces spec.lr (e.g. a step size computed per run)."""
-    rule = RULES[spec.rule]
-    missing = [need for need in rule.needs if need not in (context or {})]
-    if missing:
-        raise ConfigError(f"config error: optimizer {spec.name!r}: rule {spec.rule!r} needs a {missing[0]}, "
-                          "which this experiment does not provide")
-    needed = [context[need] for need in rule.needs]
-    return _class(spec.rule)(params, *needed, lr=spec.lr if lr is None else lr, **spec.settings, **rule.fixed)
-
-
-def build_optimizer(rule: str, params, settings: Mapping, context: Mapping | None = None):
-    """Build a registered optimizer from a plain mapping (lr and the rule's settings), as outside the pipeline."""
-    if rule not in RULES:
-        raise ConfigError(f"unknown optimizer {rule!r}; known: {', '.join(sorted(RULES))}")
-    if not settings.get("lr", 0) > 0:
-        raise ConfigError(f"optimizer {rule!r}: lr must be > 0, got {settings.get('lr')!r}")
-    return build(optimizer_spec(rule, {"rule": rule, **settings}, f"optimizer {rule}"), params, context)
+OPTIMIZERS = RULES     # name -> Rule (the registry's public name)

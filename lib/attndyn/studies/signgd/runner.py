@@ -5,7 +5,7 @@ import torch
 
 from ...cells import run_cell
 from ...grid import step_grid
-from ...optim import build
+from ...optim.build import build
 from ...optim.spec import run_length
 from ...train import Problem
 from ..base import CellSpec, RunContext

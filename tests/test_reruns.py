@@ -1,0 +1,57 @@
+"""Reruns follow the code each job really runs: edit every package module once (a real code change) and check
+which jobs `snakemake -n` plans, against the modules each job imported in the finished smoke run."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from attndyn.codegraph import PACKAGE, module_name, stage_modules
+from workflow_helpers import IMPORT_LOG, SMOKE, planned_jobs, snakemake
+
+pytestmark = pytest.mark.slow
+
+RULE = {"data": "data", "train": "train", "aggregate": "aggregate", "figures": "figure", "claims": "claims"}
+DOWNSTREAM = {"data": {"train", "aggregate", "figure", "claims"}, "train": {"train", "aggregate", "figure", "claims"},
+              "aggregate": {"figure", "claims"}, "figure": set(), "claims": set()}
+MODULES = sorted(p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py"))
+
+
+@pytest.fixture(scope="module")
+def runtime_imports(smoke_run) -> dict[tuple[str, str], set[str]]:
+    """(stage, study) -> package modules the smoke run's jobs of that stage and study imported."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for record in (smoke_run / IMPORT_LOG).glob("*.txt"):
+        stage, study, _ = record.name.split(".", 2)
+        out.setdefault((stage, study), set()).update(record.read_text().split())
+    return out
+
+
+def test_each_stage_digest_covers_what_its_jobs_imported(runtime_imports):
+    studies = {study for _, study in runtime_imports}
+    assert {stage for stage, _ in runtime_imports} == set(RULE) and len(studies) == 4
+    for (stage, study), modules in runtime_imports.items():
+        assert modules <= stage_modules(study, stage), (stage, study, modules - stage_modules(study, stage))
+
+
+def _planned(proc) -> set[tuple[str, str]]:
+    """(rule, study) of every planned job (all_claims and all are left out)."""
+    jobs = planned_jobs(proc.stdout + proc.stderr)
+    return {(rule, Path(out).parts[1]) for rule, outs in jobs for out in outs if rule in DOWNSTREAM}
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_editing_a_module_reruns_every_job_that_imports_it(smoke_run, runtime_imports, module):
+    path = smoke_run / "lib" / "attndyn" / module
+    original = path.read_text()
+    try:
+        path.write_text(original + "\n_EDITED_BY_TEST = 1\n")          # a statement, not a comment
+        planned = _planned(snakemake(smoke_run, "-n", *SMOKE))
+    finally:
+        path.write_text(original)
+    name = module_name(PACKAGE / module)
+    imported = {(RULE[stage], study) for (stage, study), mods in runtime_imports.items() if name in mods}
+    assert imported <= planned, f"stale after editing {module}: {sorted(imported - planned)}"
+    static = {(RULE[stage], study) for stage, study in runtime_imports if name in stage_modules(study, stage)}
+    allowed = static | {(after, study) for rule, study in static for after in DOWNSTREAM[rule]}
+    assert planned <= allowed, f"rerun without reason after editing {module}: {sorted(planned - allowed)}"
