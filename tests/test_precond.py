@@ -160,9 +160,9 @@ def default_config(extra: str | None = None) -> dict:
     ({"data": {"sigma_spec": "iso"}}, "precond.data.sigma_spec"),
     ({"optimizers": {"alg_random": {"renorm": "cap_op"}}}, "precond.optimizers.alg_random.renorm_cap_tau"),
     ({"experiments": {"ablations": {"overrides": {"alg_no_reg": {"renorm": "cap_op"}}}}},
-     "precond.experiments.ablations.optimizers.alg_no_reg.renorm_cap_tau"),
+     "precond.experiments.ablations.overrides.alg_no_reg.renorm_cap_tau"),
     ({"experiments": {"compare": {"overrides": {"sgd": {"init": "zeros"}}}}},
-     "precond.experiments.compare.optimizers.sgd.init"),
+     "precond.experiments.compare.overrides.sgd.init"),
     ({"optimizers": {"alg_spectral": {"spectral_rank_k": 9}}}, "precond.experiments.compare.optimizers.alg_spectral"
                                                                 ".spectral_rank_k"),
     ({"checks": {"C1_C2_time": 150}}, "precond.checks.C1_C2_time"),

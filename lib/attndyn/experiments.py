@@ -7,6 +7,7 @@ are the `optimizers` table's entry, then the experiment's `steps`, then its `ove
 from __future__ import annotations
 
 import itertools
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -81,13 +82,22 @@ def experiment_optimizer(optimizers: Mapping, experiment: Experiment, name: str,
     """(OptimizerSpec, the entry's study-specific keys) of optimizer `name` in `experiment`, with a sweep
     point's optimizer keys (e.g. {'lr': 0.1}) applied last."""
     from .config import validate_schema
-    from .optim.rules import entry_schema
 
     entry = {**resolved_entry(optimizers, experiment, name), **(point or {})}
-    own = {k: entry.pop(k) for k in study_keys if k in entry}
     where = f"{prefix}experiments.{experiment.name}.overrides.{name}"   # the table itself was validated already
-    validate_schema(entry, entry_schema(), prefix=where + ".")
+    validate_schema(entry, _entry_schema(prefix.rstrip(".")), prefix=where + ".")
+    own = {k: entry.pop(k) for k in study_keys if k in entry}
     return optimizer_spec(name, entry, where), own
+
+
+def _entry_schema(study: str) -> dict:
+    """The study's optimizer-entry schema (registry keys + its own keys), or the registry's alone."""
+    from .optim.rules import entry_schema
+
+    if not study:
+        return entry_schema()
+    schema = _schema(study)
+    return {**schema["$defs"]["optimizer"], "$defs": schema["$defs"]}
 
 
 def run_seeds(section_seeds, experiment: Experiment) -> tuple[int, ...]:
@@ -157,12 +167,9 @@ def check_block(study: str, path: str, values: Mapping, where: str) -> None:
     validate_schema(dict(values), {**resolve(sub, schema), "$defs": schema["$defs"]}, prefix=f"{where}.")
 
 
-_SCHEMAS: dict[str, dict] = {}
-
-
+@lru_cache(maxsize=None)
 def _schema(study: str) -> dict:
-    if study not in _SCHEMAS:
-        from .studies import get_study
+    """A study's full schema (read once per process)."""
+    from .studies import get_study
 
-        _SCHEMAS[study] = get_study(study).schema()
-    return _SCHEMAS[study]
+    return get_study(study).schema()

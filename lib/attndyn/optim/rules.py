@@ -7,7 +7,7 @@ registry is also where each rule's setting defaults live (the entry schema is ge
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Rule:
     needs: tuple[str, ...] = ()           # what the study must provide, e.g. ("covariance",)
     elementwise: bool = True              # exact as a batched ensemble (per-run hyperparameters allowed)
     fixed: dict[str, Any] = field(default_factory=dict)   # constructor arguments the rule fixes (AdamW: decoupled)
+    check: Callable[[dict], tuple[str, str] | None] | None = None   # settings -> (key, what is wrong) or None
 
 
 UNIT = {"type": "number", "minimum": 0, "exclusiveMaximum": 1}
@@ -67,7 +68,9 @@ RULES: dict[str, Rule] = {
                               "[PROPOSED]"),
             "renorm_cap_tau": Setting(None, {"oneOf": [{"type": "null"}, {"type": "number", "exclusiveMinimum": 0}]},
                                       "cap tau of renorm: cap_op [PROPOSED]"),
-        }, needs=("covariance",), elementwise=False),
+        }, needs=("covariance",), elementwise=False,
+        check=lambda s: ("renorm_cap_tau", "must be a positive number when renorm is cap_op")
+        if s["renorm"] == "cap_op" and s["renorm_cap_tau"] is None else None),
 }
 
 COMMON_KEYS = {

@@ -39,6 +39,9 @@ def optimizer_spec(name: str, entry: Mapping, where: str) -> OptimizerSpec:
             allowed = ", ".join(sorted(known)) or "none"
             raise ConfigError(f"config error: {where}.{key}: rule {rule!r} has no setting {key!r}; its settings: {allowed}")
     settings = {k: own.get(k, s.default) for k, s in known.items()}
+    problem = RULES[rule].check(settings) if RULES[rule].check else None
+    if problem:
+        raise ConfigError(f"config error: {where}.{problem[0]}: {problem[1]}")
     common = {k: entry.get(k, default) for k, (_, default, _) in COMMON_KEYS.items() if k not in ("rule", "lr")}
     return OptimizerSpec(name=name, rule=rule, lr=float(entry["lr"]), settings=settings, **common)
 

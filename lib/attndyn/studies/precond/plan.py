@@ -14,7 +14,7 @@ from ...experiments import check_block, run_dtype, run_seeds, split_point, with_
 from ...optim.spec import OptimizerSpec, run_length
 from ...settings import as_plain, build, canonical_json
 from ..base import CellSpec, DatasetSpec, FigureSpec, StudyPlan, point_id
-from .settings import FIG1, FIG2, PREFIX, Cell, Data, Dataset, Init, Model, PrecondExperiment, Settings, check_cap
+from .settings import FIG1, FIG2, PREFIX, Cell, Data, Dataset, Init, Model, PrecondExperiment, Settings
 
 FIGURES = {                                   # figure -> (experiment it reads, optimizers it needs)
     "fig1_spectral_vs_sgd": ("compare", FIG1),
@@ -56,8 +56,7 @@ def dataset_name(dataset: Dataset, settings: Settings, datasets: dict) -> str:
 
 
 def check_run(spec: OptimizerSpec, init: Init, dataset: Dataset, where: str) -> None:
-    """Cross-key checks of one cell's optimizer: cap_op's tau, the spectral rank, the run length, a constant lr."""
-    check_cap(spec, where)
+    """Cross-key checks of one cell's optimizer: the spectral rank, the run length, a constant lr."""
     if spec.lr_rule != "constant":
         raise ConfigError(f"config error: {where}.lr_rule: the precond study runs a constant lr only, "
                           f"got {spec.lr_rule!r}")
@@ -65,15 +64,6 @@ def check_run(spec: OptimizerSpec, init: Init, dataset: Dataset, where: str) -> 
         raise ConfigError(f"config error: {where}.spectral_rank_k: {init.spectral_rank_k} exceeds data.d = "
                           f"{dataset.params.d}")
     run_length(spec, dataset.params.n)
-
-
-def _check_init_keys(values: dict, where: str) -> None:
-    """The study's optimizer keys as an experiment resolves them (overrides, sweeps) against the schema."""
-    from ...config import validate_schema
-    from .. import get_study
-
-    schema = get_study("precond").schema()
-    validate_schema(values, {**schema["$defs"]["optimizer_extra"], "$defs": schema["$defs"]}, prefix=f"{where}.")
 
 
 def point_cells(settings: Settings, experiment: PrecondExperiment, point: dict, datasets: dict,
@@ -88,7 +78,6 @@ def point_cells(settings: Settings, experiment: PrecondExperiment, point: dict, 
     cells = []
     for opt_name in experiment.optimizers:
         spec, init = settings.optimizer(experiment.name, opt_name, parts.optimizer)
-        _check_init_keys(as_plain(init), f"{where}.optimizers.{opt_name}")
         check_run(spec, init, dataset, f"{where}.optimizers.{opt_name}")
         cells.append(CellSpec(experiment.name, {**point, "optimizer": opt_name}, name, Cell(
             data=dataset, model=cell_model, optimizer=spec, init=init, log=with_log(settings.log, experiment),
