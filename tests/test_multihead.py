@@ -1,8 +1,9 @@
 """Tests of the multihead study (spec Sec. 1, 1.1, 5, 9): invariants at zero init, the single-head
-equivalence of Sec. 1.1, gradients, batched == looped, and config errors."""
+equivalence of Sec. 1.1, gradients, batched == looped, config errors, and the new vocabulary (legacy keys,
+lr_scaling, any registry optimizer, the cross-study dm1_optimizers experiment)."""
 from __future__ import annotations
 
-import copy
+import dataclasses
 import math
 from pathlib import Path
 
@@ -10,12 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from attndyn.config import deep_merge, load_yaml, validate
+from attndyn.config import deep_merge, load_yaml, normalize_section
 from attndyn.errors import ConfigError
+from attndyn.studies import get_study
 from attndyn.studies.base import RunContext
 from attndyn.studies.multihead.data import make_dataset
 from attndyn.studies.multihead.model import attention, forward, logistic_loss, zero_params
-from attndyn.studies.multihead.plan import plan
+from attndyn.studies.multihead.plan import plan, step_size
 from attndyn.studies.multihead.probes import attention_score
 from attndyn.studies.multihead.runner import build_problem
 from attndyn.train import train
@@ -23,24 +25,39 @@ from attndyn.train import train
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
 F64 = torch.float64
+STUDY = get_study("multihead")
+TOP = {"dtype": "float64"}
 
 
-def config(**overrides) -> dict:
-    cfg = deep_merge(load_yaml(ROOT / "config/config.yaml"), load_yaml(ROOT / "config/smoke.yaml"))
-    cfg["studies"] = ["multihead"]
-    cfg["multihead"] = deep_merge(cfg["multihead"], overrides)
-    return cfg
+def section(**overrides) -> dict:
+    """The smoke config's multihead section with `overrides` merged in, normalized (schema defaults)."""
+    smoke = load_yaml(ROOT / "config/smoke.yaml")["multihead"]
+    return normalize_section(deep_merge(smoke, overrides), STUDY.schema(), "multihead.")
+
+
+def settings(**overrides):
+    return STUDY.settings(section(**overrides), TOP)
+
+
+def check(**overrides) -> None:
+    """What config.validate does for this study: normalize the section, then build its settings and plan."""
+    STUDY.check_config(section(**overrides), TOP)
+
+
+def heads_sweep(heads: list[int]) -> dict:
+    return {"experiments": {name: {"sweep": {"heads": heads}} for name in ("dm1", "planted", "dm1_optimizers")}}
 
 
 def tiny_plan(**overrides):
-    small = {"trials": [0, 1, 2], "heads": [3], "dm1": {"n_train": 12, "n_test": 10, "iters": 6},
-             "planted": {"n_train": 12, "n_test": 10, "iters": 6}}
-    cfg = config(**deep_merge(small, overrides))
-    return cfg, plan(cfg["multihead"], cfg)
+    small = deep_merge(heads_sweep([3]), {
+        "seeds": [0, 1, 2], "data": {"dm1": {"n_train": 12, "n_test": 10}, "planted": {"n_train": 12, "n_test": 10}},
+        "experiments": {"dm1": {"steps": 6}, "planted": {"steps": 6}, "dm1_optimizers": {"steps": 6}}})
+    s = settings(**deep_merge(small, overrides))
+    return s, plan(s)
 
 
 def dm1_tensors(seed: int = 0, n: int = 12):
-    cfg, p = tiny_plan(trials=[seed], dm1={"n_train": n})
+    _, p = tiny_plan(seeds=[seed], data={"dm1": {"n_train": n}})
     data = make_dataset(p.datasets["dm1"].settings)
     return torch.as_tensor(data["X_train"]), torch.as_tensor(data["y_train"]), torch.as_tensor(data["relevant_train"])
 
@@ -97,17 +114,15 @@ def test_gradients_match_finite_differences(pooling):
 
 def run_cell(p, cell_index: int, seeds: list[int], kind: str = "dm1"):
     cell = p.experiments[kind][cell_index]
-    settings = copy.deepcopy(cell.settings)
-    settings["data"]["seeds"] = seeds
-    data = make_dataset(settings["data"])
-    cell = type(cell)(cell.experiment, cell.coords, cell.dataset, settings)
-    problem, _ = build_problem(cell, data, RunContext(torch.device("cpu"), F64))
+    data_settings = dataclasses.replace(cell.settings.data, seeds=tuple(seeds))
+    cell = dataclasses.replace(cell, settings=dataclasses.replace(cell.settings, data=data_settings))
+    problem, _ = build_problem(cell, make_dataset(data_settings), RunContext(torch.device("cpu"), F64))
     return train(problem).metrics
 
 
 @pytest.mark.parametrize("init", ["zero", "one_step"])
 def test_batched_equals_looped(init):
-    _, p = tiny_plan(init=init)
+    _, p = tiny_plan(model={"init": init})
     for index in range(len(p.experiments["dm1"])):                           # gd, gd_sqrtH, adam
         batched = run_cell(p, index, [0, 1, 2])
         for r, seed in enumerate([0, 1, 2]):
@@ -119,8 +134,8 @@ def test_batched_equals_looped(init):
 @pytest.mark.parametrize("kind", ["dm1", "planted"])
 def test_tied_heads_equal_untied_heads(kind):
     """One stored head standing for H identical heads (zero init) logs the same metrics as H heads."""
-    _, tied = tiny_plan(heads=[5], model={"tied_heads": True})
-    _, untied = tiny_plan(heads=[5], model={"tied_heads": False})
+    _, tied = tiny_plan(**deep_merge(heads_sweep([5]), {"model": {"tied_heads": True}}))
+    _, untied = tiny_plan(**deep_merge(heads_sweep([5]), {"model": {"tied_heads": False}}))
     for index in range(len(tied.experiments[kind])):                          # every optimizer
         a = run_cell(tied, index, [0, 1], kind)
         b = run_cell(untied, index, [0, 1], kind)
@@ -131,8 +146,10 @@ def test_tied_heads_equal_untied_heads(kind):
 def test_planted_alignment_and_lr_scaling():
     _, p = tiny_plan()
     cells = {c.coords["optimizer"]: c for c in p.experiments["planted"]}
-    assert cells["gd_sqrtH"].settings["optimizer"]["lr"] == pytest.approx(math.sqrt(3))
-    assert cells["momentum"].settings["optimizer"]["lr"] == pytest.approx(0.1 * math.sqrt(3))
+    assert cells["gd_sqrtH"].settings.step_size == pytest.approx(math.sqrt(3))
+    assert cells["momentum"].settings.step_size == pytest.approx(0.1 * math.sqrt(3))
+    assert cells["momentum"].settings.optimizer.lr == 0.1 and cells["momentum"].settings.lr_scaling == "sqrt_heads"
+    assert cells["adam"].settings.step_size == cells["adam"].settings.optimizer.lr == 1e-2
     data = make_dataset(p.datasets["planted"].settings)
     problem, _ = build_problem(cells["gd_sqrtH"], data, RunContext(torch.device("cpu"), F64))
     metrics = train(problem).metrics
@@ -140,21 +157,95 @@ def test_planted_alignment_and_lr_scaling():
 
 
 @pytest.mark.parametrize("override, key", [
-    ({"opt": {"gd": {"rule": "nope"}}}, "multihead.opt.gd.rule"),
-    ({"opt": {"gd": {"lr": -1.0}}}, "multihead.opt.gd.lr"),
-    ({"dm1": {"optimizers": ["gd", "lion"]}}, "multihead.dm1.optimizers"),
+    ({"optimizers": {"gd": {"rule": "nope"}}}, "multihead.optimizers.gd.rule"),
+    ({"optimizers": {"gd": {"lr": -1.0}}}, "multihead.optimizers.gd.lr"),
+    ({"experiments": {"dm1": {"optimizers": ["gd", "lion"]}}}, "multihead.experiments.dm1.optimizers"),
     ({"model": {"pooling": "max"}}, "multihead.model.pooling"),
-    ({"dm1": {"iters_by_optimizer": {"momentum": 10}}}, "multihead.dm1.iters_by_optimizer"),
-    ({"dm1": {"iters_by_optimizer": {"gd": 0}}}, "multihead.dm1.iters_by_optimizer.gd"),
+    ({"experiments": {"dm1": {"overrides": {"momentum": {"steps": 10}}}}}, "multihead.experiments.dm1.overrides"),
+    ({"experiments": {"dm1": {"overrides": {"gd": {"steps": -1}}}}}, "multihead.experiments.dm1.overrides.gd.steps"),
+    ({"optimizers": {"gd": {"lr_scaling": "linear"}}}, "multihead.optimizers.gd.lr_scaling"),
+    ({"experiments": {"dm1": {"sweep": {"heads": [0]}}}}, "multihead.experiments.dm1.sweep.heads"),
+    ({"experiments": {"dm1": {"sweep": {"width": [3]}}}}, "unknown key 'width'"),
+    ({"data": {"dm1": {"d": 5}}}, "must be >= M + 2"),
 ])
 def test_config_errors_name_the_key(override, key):
     with pytest.raises(ConfigError) as info:
-        validate(config(**override))
+        check(**override)
     message = str(info.value)
     assert key in message and "\n" not in message
 
 
 def test_iters_by_optimizer_sets_each_cells_steps():
-    section = config(dm1={"iters": 30, "iters_by_optimizer": {"gd": 70}})["multihead"]
-    steps = {c.coords["optimizer"]: c.settings["steps"] for c in plan(section, {"dtype": "float64"}).experiments["dm1"]}
+    s = settings(experiments={"dm1": {"steps": 30, "overrides": {"gd": {"steps": 70}}}})
+    steps = {c.coords["optimizer"]: c.settings.optimizer.steps for c in plan(s).experiments["dm1"]}
     assert steps == {"gd": 70, "gd_sqrtH": 30, "adam": 30}
+
+
+@pytest.mark.parametrize("legacy, replacement", [
+    ({"trials": [0, 1]}, "multihead.seeds"),
+    ({"heads": [1, 2]}, "sweep.heads"),
+    ({"init": "zero"}, "multihead.model.init"),
+    ({"opt": {"gd": {"lr0": 1.0}}}, "multihead.optimizers"),
+    ({"optimizers": {"gd": {"lr0": 1.0}}}, "lr_scaling: sqrt_heads"),
+    ({"dm1": {"iters": 100}}, "multihead.experiments.dm1.steps"),
+    ({"dm1": {"iters_by_optimizer": {"gd": 100}}}, "overrides.<optimizer>.steps"),
+    ({"planted": {"n_train": 100}}, "multihead.data.planted"),
+    ({"plot": {"reference_slope": -1}}, "multihead.figures"),
+])
+def test_legacy_keys_name_their_replacement(legacy, replacement):
+    with pytest.raises(ConfigError) as info:
+        normalize_section(legacy, STUDY.schema(), "multihead.")
+    message = str(info.value)
+    assert "is no longer a key" in message and replacement in message and "\n" not in message
+
+
+def test_step_size_is_lr_times_sqrt_heads_as_before():
+    """The effective step of lr_scaling: sqrt_heads is float(lr) * math.sqrt(H), bit for bit (old lr0 rule)."""
+    for H in (1, 2, 5, 10, 20, 40):
+        assert step_size(0.1, "sqrt_heads", H) == float(0.1) * math.sqrt(H)
+        assert step_size(1e-2, "constant", H) == 1e-2
+
+
+@pytest.mark.parametrize("rule", ["signgd", "adamw", "sgd", "momentum"])
+def test_any_registry_optimizer_trains_by_yaml(rule):
+    """A registry rule added to an experiment by YAML alone trains (sqrt_heads scaling too)."""
+    new = {"rule": rule, "lr": 1e-2, "lr_scaling": "sqrt_heads"}
+    s, p = tiny_plan(optimizers={"extra": new}, experiments={"planted": {"optimizers": ["extra"]}})
+    (cell,) = p.experiments["planted"]
+    assert cell.settings.optimizer.rule == rule and cell.settings.step_size == pytest.approx(1e-2 * math.sqrt(3))
+    metrics = run_cell(p, 0, [0, 1], "planted")
+    assert np.isfinite(metrics["train_loss"]).all() and (metrics["train_loss"][-1] < math.log(2)).all()
+
+
+def test_dm1_optimizers_shares_gd_and_adam_cells_with_dm1():
+    """The Plan trains the identical gd and adam cells of dm1_optimizers once; only signgd cells are new."""
+    from attndyn.workflow import Plan
+
+    config = {"studies": ["multihead"], "dtype": "float64", "multihead": normalize_section(None, STUDY.schema(),
+                                                                                          "multihead.")}
+    plan_ = Plan(config)
+    paths = plan_.cell_paths("multihead", "dm1_optimizers")
+    assert len(paths) == 18
+    for path in paths:
+        expected = "dm1_optimizers" if path.endswith("signgd.nc") else "dm1"
+        assert path.split("/")[-2] == expected, path
+    assert set(plan_.studies["multihead"].figures) >= {"fig2_dm1_gd_constant", "fig_dm1_optimizers"}
+
+
+def test_comparison_figure_colours_any_optimizer(tmp_path):
+    """The cross-study figure draws every optimizer of its experiment; unknown names get a free colour."""
+    import xarray as xr
+
+    from attndyn.studies.multihead.figures import OPT_COLORS, make_figure, optimizer_colors
+
+    colors = optimizer_colors(["gd", "lion", "adam", "sophia"])
+    assert colors["gd"] == OPT_COLORS["gd"] and len(set(colors.values())) == 4
+    steps, opts, heads = np.array([0, 1, 10, 100]), ["gd", "lion"], [1, 4]
+    shape = (len(heads), len(opts), 2, len(steps))
+    values = np.random.default_rng(0).uniform(0.1, 0.6, shape)
+    dims = ("heads", "optimizer", "seed", "step")
+    ds = xr.Dataset({v: (dims, values) for v in ("train_loss", "test_loss", "attn_score")},
+                    coords={"heads": heads, "optimizer": opts, "seed": [0, 1], "step": steps})
+    png, pdf = tmp_path / "f.png", tmp_path / "f.pdf"
+    make_figure("fig_dm1_optimizers", {"dm1_optimizers": ds}, settings(), png, pdf, "caption")
+    assert png.stat().st_size > 0 and pdf.stat().st_size > 0

@@ -4,11 +4,14 @@ Monotonicity in H is checked on trial means with ties within `tie_tolerance_std`
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import xarray as xr
 
 from ...claims import Claim, fmt, loglog_slope
 from ...results import at, final
+from .settings import Checks, Settings
 
 
 def monotone(mean: np.ndarray, std: np.ndarray, increasing: bool, tol: float) -> bool:
@@ -37,15 +40,15 @@ def heads_label(ds: xr.Dataset) -> str:
     return "H = " + ", ".join(str(int(h)) for h in sorted(ds.heads.values))
 
 
-def c1_constant_step_slower(ds: xr.Dataset, c: dict) -> Claim:
-    checks = [loss_order(ds, "gd", "train_loss", t, True, c["tie_tolerance_std"]) for t in c["C1_times"]]
+def c1_constant_step_slower(ds: xr.Dataset, c: Checks) -> Claim:
+    checks = [loss_order(ds, "gd", "train_loss", t, True, c.tie_tolerance_std) for t in c.C1_times]
     return Claim("C1 DM1 GD constant eta: more heads => slower",
-                 f"mean train loss increases in H ({heads_label(ds)}) at t = {c['C1_times']} (ties within "
-                 f"{c['tie_tolerance_std']:g} std)", "; ".join(m for _, m in checks), all(ok for ok, _ in checks))
+                 f"mean train loss increases in H ({heads_label(ds)}) at t = {list(c.C1_times)} (ties within "
+                 f"{c.tie_tolerance_std:g} std)", "; ".join(m for _, m in checks), all(ok for ok, _ in checks))
 
 
-def c2_scaled_step_faster(ds: xr.Dataset, c: dict) -> Claim:
-    t, tol = c["C2_C6_time"], c["tie_tolerance_std"]
+def c2_scaled_step_faster(ds: xr.Dataset, c: Checks) -> Claim:
+    t, tol = c.C2_C6_time, c.tie_tolerance_std
     checks = [loss_order(ds, o, v, t, False, tol) for o in ("gd_sqrtH", "adam") if o in ds.optimizer.values
               for v in ("train_loss", "test_loss")]
     return Claim("C2 DM1 GD eta ~ sqrt(H) and Adam: more heads => faster",
@@ -53,8 +56,8 @@ def c2_scaled_step_faster(ds: xr.Dataset, c: dict) -> Claim:
                  "; ".join(m for _, m in checks), bool(checks) and all(ok for ok, _ in checks))
 
 
-def c3_one_over_t(ds: xr.Dataset, c: dict) -> Claim:
-    lo, hi = c["C3_slope_range"]
+def c3_one_over_t(ds: xr.Dataset, c: Checks) -> Claim:
+    lo, hi = c.C3_slope_range
     loss = ds.train_loss.sel(optimizer="gd").mean("seed").sortby("heads")
     t_end = int(ds.final_step.sel(optimizer="gd").max())
     late = loss.sel(step=(loss.step >= t_end / 10) & (loss.step <= t_end))
@@ -65,26 +68,25 @@ def c3_one_over_t(ds: xr.Dataset, c: dict) -> Claim:
                  f"slopes {series(np.array(slopes))}", all(lo <= s <= hi for s in slopes))
 
 
-def c4_generalization_gap(ds: xr.Dataset, c: dict) -> Claim:
+def c4_generalization_gap(ds: xr.Dataset, c: Checks) -> Claim:
     gap = abs(final(ds, "test_loss") - final(ds, "train_loss")).mean("seed")       # (heads, optimizer)
     worst = gap.max()
     where = gap.where(gap == worst, drop=True)
     return Claim("C4 DM1 small generalization gap",
-                 f"|test - train| loss < {c['C4_gap_max']:g} at the final iteration, every H and optimizer (trial mean)",
+                 f"|test - train| loss < {c.C4_gap_max:g} at the final iteration, every H and optimizer (trial mean)",
                  f"max gap {fmt(float(worst))} (H={int(where.heads.values[0])}, {where.optimizer.values[0]})",
-                 bool(worst < c["C4_gap_max"]))
+                 bool(worst < c.C4_gap_max))
 
 
-def c5_attention_relevant(ds: xr.Dataset, section: dict) -> Claim:
-    zeta = section["dm1"]["zeta"]
+def c5_attention_relevant(ds: xr.Dataset, zeta: float) -> Claim:
     score = final(ds, "attn_score").mean("seed")
     return Claim("C5 DM1 attention learns relevant tokens",
                  f"final attn-score > zeta = {zeta:g} for every H and optimizer (trial mean)",
                  f"min {fmt(float(score.min()))}, max {fmt(float(score.max()))}", bool((score > zeta).all()))
 
 
-def c6_planted_faster(ds: xr.Dataset, c: dict) -> Claim:
-    t, tol = c["C2_C6_time"], c["tie_tolerance_std"]
+def c6_planted_faster(ds: xr.Dataset, c: Checks) -> Claim:
+    t, tol = c.C2_C6_time, c.tie_tolerance_std
     checks = [loss_order(ds, str(o), "train_loss", t, False, tol) for o in ds.optimizer.values]
     return Claim("C6 planted: more heads => faster (GD sqrt(H), momentum sqrt(H), Adam)",
                  f"mean train loss decreases in H at t = {t} for every optimizer (ties within {tol:g} std)",
@@ -115,13 +117,21 @@ def c7_alignment_grows(ds: xr.Dataset) -> Claim:
                  "; ".join(parts), ok)
 
 
-def claims(experiments: dict[str, xr.Dataset], section: dict) -> list[Claim]:
-    c, out = section["checks"], []
+def experiment_zeta(settings: Settings, name: str) -> float:
+    """The relevant fraction zeta of a DM1 experiment: the study's data.dm1 with the experiment's `data`."""
+    return dataclasses.replace(settings.data.dm1, **settings.experiments[name].data).zeta
+
+
+def claims(experiments: dict[str, xr.Dataset], settings: Settings) -> list[Claim]:
+    """C1-C5 read the `dm1` experiment, C6-C7 the `planted` one (optimizers by name); other experiments
+    (e.g. dm1_optimizers) have no claim rows."""
+    c, out = settings.checks, []
     if "dm1" in experiments:
         ds = experiments["dm1"]
         if "gd" in ds.optimizer.values:
             out += [c1_constant_step_slower(ds, c), c3_one_over_t(ds, c)]
-        out += [c2_scaled_step_faster(ds, c), c4_generalization_gap(ds, c), c5_attention_relevant(ds, section)]
+        out += [c2_scaled_step_faster(ds, c), c4_generalization_gap(ds, c),
+                c5_attention_relevant(ds, experiment_zeta(settings, "dm1"))]
     if "planted" in experiments:
         out += [c6_planted_faster(experiments["planted"], c), c7_alignment_grows(experiments["planted"])]
     return out

@@ -1,16 +1,23 @@
-"""Figures 2-5 of Deora et al. (spec Sec. 6): one row per optimizer, one curve per H (sequential colours),
-mean over trials with a +-1 std band, iteration on a log axis."""
+"""Figures of the multihead study (spec Sec. 6), mean over trials with a +-1 std band, iteration on a log axis.
+
+Figs. 2-5 (Deora et al.): one row per optimizer, one curve per H (sequential colours). The cross-study
+figure fig_dm1_optimizers: one column per H, one colour per optimizer (any registry optimizer: an unknown
+name gets the next free colour and its name as label)."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.colors import to_hex
 import numpy as np
 import xarray as xr
 
 from ...figures.common import band, save, subplots
-from .plan import FIGURE_OPTIMIZERS, FIGURES
+from .figure_table import FIGURES
 
-OPT_TITLES = {"gd": "GD, eta = lr (constant)", "gd_sqrtH": "GD, eta = lr0 sqrt(H)",
-              "momentum": "GD + momentum, eta = lr0 sqrt(H)", "adam": "Adam, constant lr"}
+OPT_TITLES = {"gd": "GD, eta = lr (constant)", "gd_sqrtH": "GD, eta = lr sqrt(H)",
+              "momentum": "GD + momentum, eta = lr sqrt(H)", "adam": "Adam, constant lr",
+              "signgd": "SignGD, constant lr"}
+OPT_COLORS = {"gd": "tab:green", "gd_sqrtH": "tab:olive", "momentum": "tab:purple", "adam": "tab:blue",
+              "signgd": "tab:red"}
 PANELS = {  # variable -> (y label, log y)
     "train_loss": ("train loss", True), "test_loss": ("test loss", True),
     "avg_W_norm": ("avg ||W|| (1/H)", False), "avg_U_norm": ("avg ||U|| (1/sqrt(H))", False),
@@ -19,6 +26,17 @@ PANELS = {  # variable -> (y label, log y)
 }
 DM1_PANELS = ("train_loss", "test_loss", "avg_W_norm", "avg_U_norm", "attn_score")
 PLANTED_PANELS = ("train_loss", "test_loss", "avg_W_norm", "avg_U_norm", "align_W", "align_U")
+COMPARISON_PANELS = ("train_loss", "test_loss", "attn_score")
+
+
+def optimizer_colors(names) -> dict[str, str]:
+    """Known optimizers keep their colour; others take the default cycle's unused colours in turn."""
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    used = {to_hex(OPT_COLORS[n]) for n in names if n in OPT_COLORS}
+    free = [c for c in cycle if to_hex(c) not in used] or cycle
+    unknown = [n for n in names if n not in OPT_COLORS]
+    return {**{n: OPT_COLORS[n] for n in names if n in OPT_COLORS},
+            **{n: free[i % len(free)] for i, n in enumerate(unknown)}}
 
 
 def reference_line(ax, ds: xr.DataArray, slope: float) -> None:
@@ -30,6 +48,7 @@ def reference_line(ax, ds: xr.DataArray, slope: float) -> None:
 
 
 def optimizer_row(axes, ds: xr.Dataset, opt: str, panels: tuple, slope: float | None) -> None:
+    """One optimizer: a panel per variable, a curve per H (viridis)."""
     sub = ds.sel(optimizer=opt)
     heads = sub.heads.values
     colors = plt.cm.viridis(np.linspace(0.0, 0.9, len(heads)))
@@ -47,17 +66,36 @@ def optimizer_row(axes, ds: xr.Dataset, opt: str, panels: tuple, slope: float | 
     axes[0].legend(fontsize=7, ncol=2)
 
 
-def draw(name: str, experiments: dict, section: dict, png, pdf) -> None:
-    spec = FIGURES[name][0]
-    ds = experiments[spec.experiments[0]]
-    panels = DM1_PANELS if spec.experiments[0] == "dm1" else PLANTED_PANELS
-    opts = FIGURE_OPTIMIZERS[name]
+def paper_figure(name: str, experiments: dict, settings, png, pdf, caption: str) -> None:
+    """Figs. 2-5: one row per listed optimizer of the figure's experiment."""
+    experiment, opts = FIGURES[name]
+    ds = experiments[experiment]
+    panels = DM1_PANELS if "attn_score" in ds else PLANTED_PANELS
     fig, ax = subplots(len(opts), len(panels), width=3.0, height=2.6)
-    slope = section["plot"].get("reference_slope", -1) if name.startswith("fig2") else None
+    slope = settings.figures.reference_slope if name.startswith("fig2") else None
     for row, opt in enumerate(opts):
         optimizer_row(ax[row], ds, opt, panels, slope)
-    save(fig, png, pdf, spec.caption)
+    save(fig, png, pdf, caption)
 
 
-def make_figure(name: str, experiments: dict, section: dict, png, pdf) -> None:
-    draw(name, experiments, section, png, pdf)
+def comparison_figure(name: str, experiments: dict, settings, png, pdf, caption: str) -> None:
+    """One column per H, a row per variable, a colour per optimizer (every optimizer of the experiment)."""
+    ds = experiments[FIGURES[name][0]]
+    opts, heads = [str(o) for o in ds.optimizer.values], ds.heads.values
+    colors = optimizer_colors(opts)
+    fig, ax = subplots(len(COMPARISON_PANELS), len(heads), width=2.8, height=2.4)
+    for col, H in enumerate(heads):
+        for row, var in enumerate(COMPARISON_PANELS):
+            ylabel, logy = PANELS[var]
+            for opt in opts:
+                values = ds[var].sel(heads=H, optimizer=opt)
+                band(ax[row, col], values.where(values.step > 0), label=opt, color=colors[opt], logy=logy)
+            ax[row, col].set(xscale="log", xlabel="iteration t", ylabel=ylabel, yscale="log" if logy else "linear")
+        ax[0, col].set_title(f"H = {int(H)}")
+    ax[0, 0].legend(fontsize=7)
+    save(fig, png, pdf, caption)
+
+
+def make_figure(name: str, experiments: dict, settings, png, pdf, caption: str) -> None:
+    draw = comparison_figure if FIGURES[name][1] is None else paper_figure
+    draw(name, experiments, settings, png, pdf, caption)

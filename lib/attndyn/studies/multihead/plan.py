@@ -1,118 +1,109 @@
 """What the multihead study runs and produces (torch-free: the Snakefile imports it to build the DAG).
 
-Two experiments, one per data model (`dm1`, `planted`); each is the product heads x optimizers, and
-every (H, optimizer) point is one cell whose trials (seeds) train as one batch. The step size of a
-cell is computed here from H: `lr` is constant in H, `lr0` means eta = lr0 * sqrt(H) (spec Sec. 4).
+An experiment is the product of its sweep (always `heads`, the number of heads H; optionally data or model
+keys) and its optimizers; every point is one cell whose seeds (trials) train as one batch. The step size of
+a cell is computed here from H (spec Sec. 4): `lr` with `lr_scaling: constant`, or lr sqrt(H) with
+`lr_scaling: sqrt_heads`; the cell records both `lr` and the effective step.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
-from pathlib import Path
 
-from ...config import load_yaml
 from ...errors import ConfigError
-from ...optim import OPTIMIZERS
-from ..base import CellSpec, DatasetSpec, FigureSpec, StudyPlan
+from ...experiments import Experiment, check_block, experiment_optimizer, run_dtype, run_seeds, split_point, with_log
+from ...optim.spec import OptimizerSpec, run_length
+from ...settings import as_plain, build, canonical_json
+from ..base import CellSpec, DatasetSpec, FigureSpec, StudyPlan, point_id
+from .figure_table import FIGURES
+from .settings import OPTIMIZER_KEYS, Cell, Dataset, DM1Data, Model, PlantedData, Settings
 
-RECON = "Model, data details and step sizes [RECONSTRUCTED/PROPOSED]; see papers/multihead.md."
-
-FIGURES = {
-    "fig2_dm1_gd_constant": (FigureSpec(
-        "fig2_dm1_gd_constant", ("dm1",),
-        "Fig. 2: DM1, GD with constant step eta = 1. Train/test loss, avg ||W|| (1/H average), avg ||U|| "
-        "(1/sqrt(H) average) and attn-score (softmax score on relevant tokens, averaged over train samples and "
-        "heads) per number of heads H. Overparameterization slows down GD with constant step; dashed line: "
-        "O(1/t) reference. " + RECON), ("gd",)),
-    "fig3_dm1_sqrtH_adam": (FigureSpec(
-        "fig3_dm1_sqrtH_adam", ("dm1",),
-        "Fig. 3: DM1, (top) GD with eta = lr0 sqrt(H); (bottom) Adam with constant step. Same quantities as "
-        "Fig. 2. Overparameterization speeds up train and test loss convergence in both. " + RECON),
-        ("gd_sqrtH", "adam")),
-    "fig4_planted_gd_sqrtH": (FigureSpec(
-        "fig4_planted_gd_sqrtH", ("planted",),
-        "Fig. 4: planted model, GD with eta = lr0 sqrt(H). Train/test loss, avg ||W||, avg ||U||, and the "
-        "alignment cos(concat W_h, concat W*) and cos(concat U_h, concat U*) with the planted head repeated "
-        "H times, per H. " + RECON), ("gd_sqrtH",)),
-    "fig5_planted_momentum_adam": (FigureSpec(
-        "fig5_planted_momentum_adam", ("planted",),
-        "Fig. 5: planted model, (top) GD + heavy-ball momentum with eta = lr0 sqrt(H); (bottom) Adam with "
-        "constant step. Same quantities as Fig. 4. Overparameterization speeds up convergence in both. " + RECON),
-        ("momentum", "adam")),
-}
-FIGURE_OPTIMIZERS = {name: opts for name, (_, opts) in FIGURES.items()}
-DATA_KEYS = {"dm1": ("T", "d", "zeta", "M", "S", "sigma", "n_train", "n_test"),
-             "planted": ("T", "d", "beta", "U_star_std", "label_flip_prob", "n_train", "n_test")}
+BLOCKS = {"dm1": DM1Data, "planted": PlantedData}
 
 
-def step_size(opt: dict, heads: int) -> float:
-    """eta = lr (constant in H) or lr0 * sqrt(H) (spec Sec. 4)."""
-    return float(opt["lr"]) if "lr" in opt else float(opt["lr0"]) * math.sqrt(heads)
+def step_size(lr: float, lr_scaling: str, heads: int) -> float:
+    """eta = lr (constant in H) or eta = lr sqrt(H) (spec Sec. 4), as float(lr) * math.sqrt(H)."""
+    return float(lr) * math.sqrt(heads) if lr_scaling == "sqrt_heads" else float(lr)
 
 
-def optimizer_settings(section: dict, name: str, heads: int) -> dict:
-    opt = dict(section["opt"][name])
-    final = {k: v for k, v in opt.items() if k not in ("lr", "lr0")}
-    final.setdefault("rule", name)
-    return {**final, "lr": step_size(opt, heads), "lr_rule": "lr0*sqrt(H)" if "lr0" in opt else "constant"}
+def check_heads(value, where: str) -> int:
+    """A swept number of heads: a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"config error: {where}.sweep.heads: {value!r} must be a positive integer")
+    return value
 
 
-def data_settings(section: dict, kind: str) -> dict:
-    block = section[kind]
-    out = {"kind": kind, "seeds": list(section["trials"]), **{k: block[k] for k in DATA_KEYS[kind]}}
-    if kind == "planted":
-        out["pooling"] = section["model"]["pooling"]          # the teacher uses the student's pooling
-    return out
-
-
-def cell_settings(section: dict, top: dict, kind: str, heads: int, opt_name: str, data: dict) -> dict:
-    init = {"kind": section["init"], "random_std": section["init_random_std"],
-            "one_step_lr": section["init_one_step_lr"]}
-    steps = section[kind].get("iters_by_optimizer", {}).get(opt_name, section[kind]["iters"])
-    return {"data": data, "heads": heads, "steps": steps, "model": section["model"],
-            "init": init, "optimizer": optimizer_settings(section, opt_name, heads), "log": section["log"],
-            "dtype": top["dtype"]}
-
-
-def plan(section: dict, top: dict) -> StudyPlan:
-    datasets, experiments, axes = {}, {}, {}
-    for kind in ("dm1", "planted"):
-        if not section[kind]["optimizers"]:
-            continue
-        datasets[kind] = DatasetSpec(kind, data_settings(section, kind))
-        axes[kind] = ("heads", "optimizer")
-        experiments[kind] = [CellSpec(kind, {"heads": H, "optimizer": o}, kind,
-                                      cell_settings(section, top, kind, H, o, datasets[kind].settings))
-                             for H in section["heads"] for o in section[kind]["optimizers"]]
-    figures = {name: spec for name, (spec, opts) in FIGURES.items()
-               if spec.experiments[0] in experiments and set(opts) <= set(section[spec.experiments[0]]["optimizers"])}
-    return StudyPlan(datasets=datasets, experiments=experiments, axes=axes, figures=figures)
-
-
-def schema() -> dict:
-    s = load_yaml(Path(__file__).with_name("schema.yaml"))
-    s["$defs"]["optimizer"]["properties"]["rule"] = {"enum": sorted(OPTIMIZERS)}
-    return s
-
-
-def check_config(section: dict) -> None:
-    """Cross-references the schema cannot express (one-line ConfigError naming the key)."""
-    for name, opt in section["opt"].items():
-        rule = opt.get("rule", name)
-        if rule not in OPTIMIZERS:
-            raise ConfigError(f"config error: multihead.opt.{name}.rule: unknown optimizer {rule!r}; "
-                              f"known: {', '.join(sorted(OPTIMIZERS))}")
-        if ("lr" in opt) == ("lr0" in opt):
-            raise ConfigError(f"config error: multihead.opt.{name}: give exactly one of 'lr' (constant in H) "
-                              f"or 'lr0' (eta = lr0 * sqrt(H))")
-    for kind in ("dm1", "planted"):
-        for name in section[kind]["optimizers"]:
-            if name not in section["opt"]:
-                raise ConfigError(f"config error: multihead.{kind}.optimizers: unknown optimizer {name!r}; "
-                                  f"defined in multihead.opt: {', '.join(section['opt'])}")
-        for name in section[kind].get("iters_by_optimizer", {}):
-            if name not in section[kind]["optimizers"]:
-                raise ConfigError(f"config error: multihead.{kind}.iters_by_optimizer: {name!r} is not in "
-                                  f"multihead.{kind}.optimizers ({', '.join(section[kind]['optimizers'])})")
-    if section["dm1"]["d"] < section["dm1"]["M"] + 2:
-        raise ConfigError(f"config error: multihead.dm1.d: must be >= M + 2 = {section['dm1']['M'] + 2} "
+def dataset_for(settings: Settings, experiment: Experiment, data_point: dict, model: Model) -> Dataset:
+    """The data block of the experiment's kind, with the experiment's `data` and the point's data keys."""
+    kind, where = experiment.kind, f"multihead.experiments.{experiment.name}"
+    values = {**as_plain(getattr(settings.data, kind)), **experiment.data, **data_point}
+    check_block("multihead", f"data.{kind}", values, f"{where} (point {data_point}) data")
+    if kind == "dm1" and values["d"] < values["M"] + 2:
+        raise ConfigError(f"config error: {where} data: d={values['d']} must be >= M + 2 = {values['M'] + 2} "
                           "(orthogonal cluster means)")
+    return Dataset(kind, run_seeds(settings.seeds, experiment), build(BLOCKS[kind], values, f"data.{kind}"),
+                   model.pooling if kind == "planted" else None)
+
+
+def dataset_name(datasets: dict, base: str, dataset: Dataset) -> str:
+    """`base` (the kind and the swept data keys), or base + a settings digest if another dataset holds it."""
+    if base not in datasets or datasets[base].settings == dataset:
+        return base
+    return f"{base}__{hashlib.sha256(canonical_json(dataset).encode()).hexdigest()[:8]}"
+
+
+def cell_optimizer(settings: Settings, experiment: Experiment, name: str, point: dict) -> tuple[OptimizerSpec, str]:
+    """The resolved optimizer of one cell and its lr_scaling (full batch, constant lr rule, a set run length)."""
+    where = f"multihead.experiments.{experiment.name}.optimizers.{name}"
+    spec, own = experiment_optimizer(settings.optimizers, experiment, name, "multihead.", OPTIMIZER_KEYS,
+                                     point)
+    scaling = own.get("lr_scaling", "constant")          # its values: the schema's enum (optimizer_extra)
+    if spec.batch_size is not None or spec.lr_rule != "constant":
+        raise ConfigError(f"config error: {where}: multihead trains full batch with a constant lr rule "
+                          "(batch_size: null, lr_rule: constant)")
+    run_length(spec)                                     # `steps` must be set: a one-line error here, not in a job
+    return spec, scaling
+
+
+def point_model(model: Model, model_point: dict, where: str) -> Model:
+    if not model_point:
+        return model
+    values = {**as_plain(model), **model_point}
+    check_block("multihead", "model", values, f"{where} (point {model_point}) model")
+    return build(Model, values, "model")
+
+
+def experiment_cells(settings: Settings, experiment: Experiment, datasets: dict) -> list[CellSpec]:
+    where = f"multihead.experiments.{experiment.name}"
+    model = build(Model, {**as_plain(settings.model), **experiment.model}, f"{where}.model")
+    log, cells = with_log(settings.log, experiment), []
+    data_keys = {f.name for f in dataclasses.fields(BLOCKS[experiment.kind])}
+    for point in experiment.points():
+        parts = split_point(point, data_keys, {f.name for f in dataclasses.fields(Model)}, cell_keys=("heads",),
+                            where=where)
+        heads = check_heads(parts.cell.get("heads"), where)
+        cell_model = point_model(model, parts.model, where)
+        dataset = dataset_for(settings, experiment, parts.data, cell_model)
+        name = dataset_name(datasets, "__".join([experiment.kind] + [point_id({k: v}) for k, v in parts.data.items()]),
+                            dataset)
+        datasets[name] = DatasetSpec(name, dataset)
+        for opt_name in experiment.optimizers:
+            spec, scaling = cell_optimizer(settings, experiment, opt_name, parts.optimizer)
+            cells.append(CellSpec(experiment.name, {**point, "optimizer": opt_name}, name, Cell(
+                data=dataset, heads=heads, model=cell_model, optimizer=spec, lr_scaling=scaling,
+                step_size=step_size(spec.lr, scaling, heads), log=log, dtype=run_dtype(settings.dtype, experiment))))
+    return cells
+
+
+def plan(settings: Settings) -> StudyPlan:
+    datasets, experiments, axes = {}, {}, {}
+    for experiment in settings.experiments.values():
+        if "heads" not in experiment.sweep:
+            raise ConfigError(f"config error: multihead.experiments.{experiment.name}.sweep: needs `heads` "
+                              "(a list of head counts)")
+        axes[experiment.name] = tuple(experiment.sweep) + ("optimizer",)
+        experiments[experiment.name] = experiment_cells(settings, experiment, datasets)
+    figures = {name: FigureSpec(name, (exp,)) for name, (exp, opts) in FIGURES.items()
+               if exp in experiments and set(opts or ()) <= set(settings.experiments[exp].optimizers)}
+    return StudyPlan(settings, datasets, experiments, axes, figures)

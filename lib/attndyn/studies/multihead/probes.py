@@ -7,6 +7,7 @@ import torch
 
 from ...results import Var
 from .model import attention, logistic_loss, logit, query_weights
+from .settings import Model
 
 COMMON_VARS = {
     "train_loss": Var("training loss (logistic)"),
@@ -55,14 +56,14 @@ def cosine_with_repeated(P: torch.Tensor, P_star: torch.Tensor, heads: int) -> t
     return torch.where(denom > 0, inner / denom, torch.full_like(inner, float("nan")))
 
 
-def split_metrics(params: dict, X, y, model: dict, heads: int) -> tuple[dict, torch.Tensor]:
+def split_metrics(params: dict, X, y, model: Model, heads: int) -> tuple[dict, torch.Tensor]:
     """Loss, 0-1 error and the attention tensor (reused for attn-score) of one split."""
-    A = attention(params["W"], X, model["temperature"])                     # (R, n, T, H_s, T)
-    phi = logit(A, X, params["U"], model["pooling"], model["head_scaling"], heads)   # (R, n)
+    A = attention(params["W"], X, model.temperature)                        # (R, n, T, H_s, T)
+    phi = logit(A, X, params["U"], model.pooling, model.head_scaling, heads)   # (R, n)
     return {"loss": logistic_loss(phi, y), "err": (torch.sign(phi) != y).to(phi.dtype).mean(-1)}, A
 
 
-def make_probe(params: dict, splits: dict, model: dict, extra: dict, heads: int):
+def make_probe(params: dict, splits: dict, model: Model, extra: dict, heads: int):
     """Closure computing every metric of one cell; `extra` holds masks (DM1) or the teacher (planted)."""
     def probe() -> dict[str, torch.Tensor]:
         train, A_train = split_metrics(params, *splits["train"], model, heads)

@@ -1,0 +1,114 @@
+"""Typed settings of the multihead study (torch-free). Defaults and meanings: schema.yaml."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from ...experiments import Experiment, LogSettings, build_experiments, log_settings
+from ...optim.spec import OptimizerSpec
+from ...settings import build
+
+OPTIMIZER_KEYS = ("lr_scaling",)            # multihead's own optimizer-entry keys (schema $defs.optimizer_extra)
+
+@dataclass(frozen=True)
+class DM1Data:
+    """Tokenized mixture (spec Sec. 3.1)."""
+    T: int
+    d: int
+    zeta: float
+    M: int
+    S: float
+    sigma: float
+    n_train: int
+    n_test: int
+
+
+@dataclass(frozen=True)
+class PlantedData:
+    """Planted one-head teacher (spec Sec. 3.2)."""
+    T: int
+    d: int
+    beta: float
+    U_star_std: float | None
+    label_flip_prob: float
+    n_train: int
+    n_test: int
+
+
+@dataclass(frozen=True)
+class DataBlocks:
+    dm1: DM1Data
+    planted: PlantedData
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One data file: every seed of one data configuration."""
+    kind: str                                   # dm1 | planted
+    seeds: tuple[int, ...]
+    params: DM1Data | PlantedData
+    teacher_pooling: str | None                 # planted: the teacher uses the student's pooling; dm1: None
+
+
+@dataclass(frozen=True)
+class Model:
+    """Multi-head attention classifier (spec Sec. 1) and its initialization (Sec. 1.1)."""
+    pooling: str                                # mean | first
+    head_scaling: str                           # 1/sqrt(H) | 1/H | 1
+    temperature: float
+    tied_heads: bool
+    init: str                                   # zero | random | one_step
+    init_random_std: float | None               # None = 1/sqrt(d)
+    init_one_step_lr: float
+
+
+@dataclass(frozen=True)
+class Figures:
+    reference_slope: float
+
+
+@dataclass(frozen=True)
+class Checks:
+    C1_times: tuple[int, ...]
+    C2_C6_time: int
+    C3_slope_range: tuple[float, float]
+    C4_gap_max: float
+    tie_tolerance_std: float
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Everything a train job needs (its JSON is the rerun trigger)."""
+    data: Dataset
+    heads: int                                  # H
+    model: Model
+    optimizer: OptimizerSpec                    # lr as configured
+    lr_scaling: str                             # constant | sqrt_heads
+    step_size: float                            # the effective eta: lr, or lr sqrt(H)
+    log: LogSettings
+    dtype: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole `multihead:` section, typed."""
+    seeds: tuple[int, ...]
+    dtype: str
+    data: DataBlocks
+    model: Model
+    optimizers: dict[str, dict]                 # entries as written; resolved per experiment
+    log: LogSettings
+    experiments: dict[str, Experiment]
+    figures: Figures
+    checks: Checks
+
+
+def study_settings(section: Mapping, top: Mapping) -> Settings:
+    return Settings(
+        seeds=tuple(section["seeds"]), dtype=section["dtype"] or top["dtype"],
+        data=build(DataBlocks, section["data"], "multihead.data"),
+        model=build(Model, section["model"], "multihead.model"),
+        optimizers=dict(section["optimizers"]), log=log_settings(section["log"]),
+        experiments=build_experiments(section, prefix="multihead.", study_keys=OPTIMIZER_KEYS),
+        figures=build(Figures, section["figures"], "multihead.figures"),
+        checks=build(Checks, section["checks"], "multihead.checks"))
