@@ -53,10 +53,15 @@ def test_corrupt_yaml_is_config_error(tmp_path):
         load_yaml(bad)
 
 
-def test_study_listed_without_section(default_config):
+def test_study_listed_without_section_gets_every_default(default_config):
+    """Defaults live in the schemas now: listing a study is enough (it used to need a section)."""
     config = copy.deepcopy(default_config)
     del config["signgd"]
-    assert "no 'signgd:' section" in _error(config)
+    assert validate(config)["signgd"] == default_config["signgd"]
+
+
+def test_unlisted_study_section_is_still_checked():
+    assert "signgd.data.synthetic.n" in _error({"studies": ["precond"], "signgd": {"data": {"synthetic": {"n": 0}}}})
 
 
 def test_default_config_file_exists():

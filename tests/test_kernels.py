@@ -1,7 +1,10 @@
-"""Tests of the kernels study: kernels vs formulas, Pathfinder labels, IMDb loader, gradients, config errors."""
+"""Tests of the kernels study: kernels vs formulas, Pathfinder labels, IMDb loader, gradients, config errors,
+the experiment registry, any registry optimizer by YAML, the minibatch trainer's resume."""
 from __future__ import annotations
 
+import ast
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,21 +13,49 @@ import torch
 
 from attndyn.config import deep_merge, load_yaml, validate
 from attndyn.errors import ConfigError
+from attndyn.studies import get_study
 from attndyn.studies.base import RunContext
-from attndyn.studies.kernels import imdb, pathfinder
-from attndyn.studies.kernels.kernels import attention_weights
+from attndyn.studies.kernels.attention import attention_weights
+from attndyn.studies.kernels.lra import imdb, pathfinder
 from attndyn.studies.kernels.metrics import roughness
+from attndyn.studies.kernels.settings import experiment_optimizer_spec
 from attndyn.workflow import Plan
 
 ROOT = Path(__file__).resolve().parents[1]
+CPU = torch.device("cpu")
+STUDY = get_study("kernels")
 torch.set_num_threads(1)
 
 
 def _config(**kernels_override) -> dict:
-    cfg = deep_merge(load_yaml(ROOT / "config/config.yaml"), load_yaml(ROOT / "config/smoke.yaml"))
+    """config.yaml + smoke.yaml's top-level keys and kernels section (other studies' sections left out)."""
+    smoke = load_yaml(ROOT / "config/smoke.yaml")
+    cfg = {**load_yaml(ROOT / "config/config.yaml"), **{k: v for k, v in smoke.items() if not isinstance(v, dict)}}
     cfg["studies"] = ["kernels"]
-    cfg["kernels"] = deep_merge(cfg["kernels"], kernels_override)
+    cfg["kernels"] = deep_merge(smoke["kernels"], kernels_override)
     return cfg
+
+
+def _settings(**kernels_override):
+    """Typed settings through the pipeline's own constructors (schema defaults, smoke.yaml, the given keys)."""
+    cfg = validate(_config(**kernels_override))
+    return STUDY.settings(cfg["kernels"], cfg)
+
+
+def _plan(**kernels_override):
+    return Plan(validate(_config(**kernels_override))).studies["kernels"]
+
+
+def _ctx(cell) -> RunContext:
+    """A CPU run context as the train job makes it: the cell's own dtype, provenance saying so."""
+    from attndyn.runtime import provenance, resolve_dtype
+
+    dtype = resolve_dtype(cell.settings.dtype)
+    return RunContext(CPU, dtype, provenance=provenance(CPU, dtype))
+
+
+def _data(study_plan, name: str) -> dict:
+    return STUDY.make_dataset(study_plan.datasets[name].settings)
 
 
 @pytest.mark.parametrize("kernel", ["softmax", "gaussian", "gaussian_rownorm"])
@@ -54,8 +85,8 @@ def test_gaussian_key_mask_zeroes_padding():
 
 @pytest.mark.parametrize("size,length,distractors", [(8, 4, 1), (16, 8, 1), (32, 14, 3)])
 def test_pathfinder_labels_match_connectivity(size, length, distractors):
-    cfg = dict(size=size, path_length=length, distractors=distractors, curvature=0.4, dash_on=2,
-               min_separation=4, max_tries=200)
+    cfg = replace(_settings().data.pathfinder, size=size, path_length=length, distractors=distractors,
+                  curvature=0.4, dash_on=2, min_separation=4, max_tries=200)
     images, labels = pathfinder.generate(cfg, 10 if size == 32 else 40, seed=3)
     assert set(np.unique(images)) <= {0, pathfinder.PATH_VALUE, pathfinder.MARKER_VALUE}
     assert all((img == pathfinder.MARKER_VALUE).sum() == 2 for img in images)
@@ -83,29 +114,29 @@ def test_imdb_loader_on_fixture(tmp_path):
     assert list(x[0, :5]) == [b + 1 for b in b"awful"] and x[0, 5:].sum() == 0
     assert list(x[1]) == [b + 1 for b in (b"boring plot " * 20)[:16]]
     assert x[3, 10] == 0xC3 + 1
-    data = imdb.text_dataset({"path": str(root), "max_len": 8, "subsample": 3})
+    data = imdb.text_dataset(replace(_settings().data.text, path=str(root), max_len=8, subsample=3))
     assert data["x_train"].shape == (3, 8) and data["x_test"].shape == (3, 8)
 
 
 def test_text_task_trains_on_fixture(tmp_path):
-    from attndyn.studies import get_study
-
     root = _write_imdb(tmp_path)
-    cfg = _config(lra={"tasks": ["text"], "text": {"path": str(root), "max_len": 16, "batch_size": 2,
-                                                   "epochs": 2, "eval_every": 1}})
-    validate(cfg)
+    cfg = _config(data={"text": {"path": str(root), "max_len": 16}}, optimizers={"sgd": {"batch_size": 2, "epochs": 2}},
+                  experiments={"text": {"log": {"every": 1}}})
+    cfg = validate(cfg)
     study_plan = Plan(cfg).studies["kernels"]
     assert "text" in study_plan.experiments and "fig_text" in study_plan.figures
-    study = get_study("kernels")
-    data = study.make_dataset(study_plan.datasets["text"], cfg)
-    ctx = RunContext(torch.device("cpu"), torch.float64)
-    cells = [study.train_cell(cell, data, ctx) for cell in study_plan.experiments["text"]]
+    data = _data(study_plan, "text")
+    assert all(c.settings.dtype == "float32" for c in study_plan.experiments["text"])   # the experiment's dtype
+    cells = [STUDY.train_cell(cell, data, _ctx(cell)) for cell in study_plan.experiments["text"]]
     assert all(ds["test_acc"].dims == ("seed", "step") and np.isfinite(ds["test_loss"].values).all() for ds in cells)
     assert cells[0].attrs["dtype"] == "float32"                          # the LRA model's dtype, not the top-level one
+    assert cells[0]["final_params"].dtype == np.float32
     import xarray as xr
     experiment = xr.concat([ds.expand_dims("kernel") for ds in cells], "kernel")
     png = tmp_path / "fig_text.png"
-    study.make_figure("fig_text", {"text": experiment}, cfg["kernels"], png, tmp_path / "fig_text.pdf")
+    settings = STUDY.settings(cfg["kernels"], cfg)
+    STUDY.make_figure("fig_text", {"text": experiment}, settings, png, tmp_path / "fig_text.pdf",
+                      STUDY.caption("fig_text", settings))
     assert png.stat().st_size > 0
 
 
@@ -115,17 +146,20 @@ def test_text_off_without_path(capsys):
     plan_module._TEXT_NOTICE_SHOWN = False
     cfg = validate(_config())
     assert "text" not in Plan(cfg).studies["kernels"].experiments
-    assert "lra.text.path is null" in capsys.readouterr().err
+    assert "data.text.path is null" in capsys.readouterr().err
+    Plan(validate(_config())).studies["kernels"]
+    assert "data.text.path is null" not in capsys.readouterr().err           # at most once per process
 
 
 @pytest.mark.parametrize("override,key", [
-    ({"lra": {"text": {"path": "/no/such/aclImdb"}}}, "kernels.lra.text.path"),
+    ({"data": {"text": {"path": "/no/such/aclImdb"}}}, "kernels.data.text.path"),
     ({"kernels": ["cosine"]}, "kernels.kernels"),
-    ({"s2": {"sigma_Q_grid": [-1.0]}}, "kernels.s2.sigma_Q_grid"),
-    ({"lra": {"pathfinder": {"min_separation": 2}}}, "kernels.lra.pathfinder.min_separation"),
-    ({"lra": {"landscape": {"range": [1.0, -1.0]}}}, "kernels.lra.landscape.range"),
-    ({"lra": {"landscape": {"stage2_params": "wo"}}}, "kernels.lra.landscape.stage2_params"),
-    ({"lra": {"landscape": {"tasks": ["images"]}}}, "kernels.lra.landscape.tasks"),
+    ({"data": {"s2": {"sigma_Q_grid": [-1.0]}}}, "kernels.data.s2.sigma_Q_grid"),
+    ({"data": {"pathfinder": {"min_separation": 2}}}, "kernels.data.pathfinder.min_separation"),
+    ({"experiments": {"pathfinder_landscape": {"range": [1.0, -1.0]}}}, "kernels.experiments.pathfinder_landscape.range"),
+    ({"experiments": {"pathfinder_landscape": {"stage2_params": "wo"}}},
+     "kernels.experiments.pathfinder_landscape.stage2_params"),
+    ({"experiments": {"pathfinder_landscape": {"task": "images"}}}, "kernels.experiments.pathfinder_landscape.task"),
 ])
 def test_bad_config_names_the_key(override, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
@@ -134,8 +168,8 @@ def test_bad_config_names_the_key(override, key):
 
 @pytest.mark.parametrize("kernel", ["softmax", "gaussian"])
 def test_synthetic_gradients_match_finite_differences(kernel):
-    from attndyn.studies.kernels.data import init_weights, tokens
-    from attndyn.studies.kernels.synthetic import forward, squared_loss
+    from attndyn.studies.kernels.synthetic.data import init_weights, tokens
+    from attndyn.studies.kernels.synthetic.model import forward, squared_loss
 
     rng = np.random.default_rng(0)
     W = {k: torch.tensor(v[None]) for k, v in init_weights(rng, 5, 3, 4, 2, 1.0).items()}
@@ -150,12 +184,13 @@ def test_synthetic_gradients_match_finite_differences(kernel):
 
 def _tiny_lra_model(kernel: str, init_std: float, seq_len: int = 6):
     """A float64 two-layer LRA classifier small enough for finite differences (seeded)."""
-    from attndyn.studies.kernels.lra_model import LRAClassifier
+    from attndyn.studies.kernels.lra.model import LRAClassifier
 
-    cfg = dict(vocab_size=260, dim=8, ffn_dim=8, heads=2, head_dim=4, num_layers=2, dropout=0.0,
-               attn_dropout=0.0, init_std=init_std)
+    model = _settings().model
+    cfg = replace(model.lra, vocab_size=260, dim=8, ffn_dim=8, heads=2, head_dim=4, num_layers=2, dropout=0.0,
+                  attn_dropout=0.0, init_std=init_std)
     torch.manual_seed(0)
-    return LRAClassifier(cfg, kernel, {"gaussian_temperature": None, "gaussian_rownorm": False}, seq_len).double()
+    return LRAClassifier(cfg, kernel, model.kernel_options(), seq_len).double()
 
 
 @pytest.mark.parametrize("kernel", ["softmax", "gaussian"])
@@ -200,36 +235,46 @@ def test_roughness_of_plane_is_zero_and_bumps_are_rough():
     assert roughness(plane + 0.3 * np.cos(9 * a)[:, None]) > 0.05
 
 
-def test_smoke_cells_run_end_to_end():
-    from attndyn.studies import get_study
+def _experiments(study_plan, names) -> dict:
+    """Train the plan's cells of `names` and stack them on the experiments' axes, as the aggregate job does."""
+    import xarray as xr
 
-    cfg = validate(_config())
-    study, study_plan = get_study("kernels"), Plan(cfg).studies["kernels"]
-    ctx = RunContext(torch.device("cpu"), torch.float64)
-    experiments = {}
-    for name in ("s1", "s2", "s3"):
-        import xarray as xr
-        data = study.make_dataset(study_plan.datasets[name], cfg)
-        cells = [study.train_cell(c, data, ctx).expand_dims(list(study_plan.axes[name])) for c in study_plan.experiments[name]]
-        experiments[name] = xr.combine_by_coords(cells, combine_attrs="drop_conflicts")
-    rows = study.claims(experiments, cfg["kernels"])
+    out = {}
+    for name in names:
+        data = _data(study_plan, study_plan.experiments[name][0].dataset)
+        cells = [STUDY.train_cell(c, data, _ctx(c)).expand_dims(list(study_plan.axes[name]))
+                 for c in study_plan.experiments[name]]
+        out[name] = xr.combine_by_coords(cells, combine_attrs="drop_conflicts")
+    return out
+
+
+def test_smoke_cells_run_end_to_end():
+    from attndyn.studies.kernels.registry import KINDS
+
+    study_plan = _plan()
+    experiments = _experiments(study_plan, ("s1", "s2", "s3"))
+    for name, ds in experiments.items():                               # each kind logs its registry's variables
+        assert set(KINDS[name].variables()) <= set(ds.data_vars)
+    rows = STUDY.claims(experiments, study_plan.settings)
     assert [r.claim[:2] for r in rows] == ["C1", "C2", "C3", "C4", "C6"]
 
 
 @pytest.mark.parametrize("kernel", ["softmax", "gaussian"])
 def test_s1_zero_padding_is_exact(kernel):
     """S1 runs every D as one zero-padded batch: losses and feature sigma_Nn equal the unpadded ones."""
-    from attndyn.studies.kernels.data import s1_data
-    from attndyn.studies.kernels.synthetic import feature_singular_values, forward, squared_loss
-    from attndyn.studies.kernels.synthetic_runner import _s1_padded
+    from attndyn.studies.kernels.synthetic.data import s1_data
+    from attndyn.studies.kernels.synthetic.model import feature_singular_values, forward, squared_loss
+    from attndyn.studies.kernels.synthetic.trainer import s1_padded
 
-    syn = dict(N=2, n=2, D_grid=[2, 4, 8], d=2, d_v=None, heads=1, init_std=1.5, tie_qk_init=True, seeds=[0, 1])
-    data = s1_data(syn)
-    P = {k: torch.tensor(v) for k, v in _s1_padded(data, syn).items()}
+    dataset = _plan().datasets["s1"].settings
+    dataset = replace(dataset, seeds=(0, 1), params=replace(dataset.params, N=2, n=2, D_grid=(2, 4, 8), d=2, d_v=None,
+                                                            heads=1, init_std=1.5, tie_qk_init=True))
+    data = s1_data(dataset)
+    P = {k: torch.tensor(v) for k, v in s1_padded(data, dataset.params.D_grid).items()}
     X, y = P.pop("X"), P.pop("y")
     padded = squared_loss(forward(P, X, kernel), y)
     smin = feature_singular_values(P, X, kernel)[1]
-    for i, D in enumerate(syn["D_grid"]):
+    for i, D in enumerate(dataset.params.D_grid):
         W = {k: torch.tensor(data[f"{k}_D{D}"]) for k in ("W_Q", "W_K", "W_V", "W_O")}
         Xd, yd = torch.tensor(data[f"X_D{D}"]), torch.tensor(data[f"y_D{D}"])
         assert torch.allclose(padded[2 * i:2 * i + 2], squared_loss(forward(W, Xd, kernel), yd), rtol=1e-12)
@@ -237,11 +282,17 @@ def test_s1_zero_padding_is_exact(kernel):
             assert torch.allclose(smin[2 * i:2 * i + 2], feature_singular_values(W, Xd, kernel)[1], rtol=1e-8)
 
 
+def _gd_spec(**over):
+    """The `gd` optimizer as experiment s1 runs it, with some settings replaced."""
+    settings = _settings()
+    return replace(experiment_optimizer_spec(settings, settings.experiments["s1"], "gd"), **over)
+
+
 def test_inverse_smoothness_step_is_one_over_L_for_wv():
     """W_V-only least squares: lambda_max of the Hessian = ||F||_2^2 ||w_O||^2 (single head)."""
-    from attndyn.studies.kernels.data import init_weights, tokens
-    from attndyn.studies.kernels.synthetic import head_features, squared_loss, forward
-    from attndyn.studies.kernels.synthetic_runner import per_run_step_size
+    from attndyn.optim.step_size import per_run_step_size
+    from attndyn.studies.kernels.synthetic.data import init_weights, tokens
+    from attndyn.studies.kernels.synthetic.model import forward, head_features, squared_loss
 
     rng = np.random.default_rng(1)
     W = {k: torch.tensor(np.stack([v, v * 0.5])) for k, v in init_weights(rng, 6, 3, 4, 1, 1.0).items()}
@@ -249,7 +300,7 @@ def test_inverse_smoothness_step_is_one_over_L_for_wv():
     y = torch.randn(2, 2, 3, dtype=torch.float64)
     W["W_V"].requires_grad_(True)
     eta = per_run_step_size(lambda: squared_loss(forward(W, X, "softmax"), y), [W["W_V"]],
-                            {"lr_rule": "inverse_smoothness", "lr_scale": 1.0, "power_iters": 200})
+                            _gd_spec(lr_rule="inverse_smoothness", lr_scale=1.0, power_iters=200))
     F = head_features(W, X, "softmax")[:, 0].reshape(2, 6, 6)
     L = torch.linalg.svdvals(F)[:, 0] ** 2 * (W["W_O"][:, 0] ** 2).sum(-1)
     assert torch.allclose(eta, 1.0 / L, rtol=1e-6)
@@ -276,10 +327,10 @@ def test_c3_counts_diverged_runs_as_failures():
 def test_wv_gd_obeys_the_linear_rate_bound_of_c1(kernel):
     """W_V-only GD with the 1/L step: loss_t / loss_0 <= (1 - kappa^-2)^(2t), kappa from the feature probe, and
     wv_steps_needed inverts that bound; a square (D = Nn) problem has a large kappa."""
+    from attndyn.optim.step_size import per_run_step_size
     from attndyn.studies.kernels.claims import wv_steps_needed
-    from attndyn.studies.kernels.data import init_weights, tokens
-    from attndyn.studies.kernels.synthetic import feature_singular_values, forward, squared_loss
-    from attndyn.studies.kernels.synthetic_runner import per_run_step_size
+    from attndyn.studies.kernels.synthetic.data import init_weights, tokens
+    from attndyn.studies.kernels.synthetic.model import feature_singular_values, forward, squared_loss
 
     rng = np.random.default_rng(2)
     W = {k: torch.tensor(v[None]) for k, v in init_weights(rng, 6, 3, 6, 1, 1.0).items()}
@@ -288,7 +339,7 @@ def test_wv_gd_obeys_the_linear_rate_bound_of_c1(kernel):
     kappa = float(smax / smin)
     W["W_V"].requires_grad_(True)
     loss = lambda: squared_loss(forward(W, X, kernel), y)                # noqa: E731
-    eta = per_run_step_size(loss, [W["W_V"]], {"lr_rule": "inverse_smoothness", "lr_scale": 1.0, "power_iters": 300})
+    eta = per_run_step_size(loss, [W["W_V"]], _gd_spec(lr_rule="inverse_smoothness", lr_scale=1.0, power_iters=300))
     f0, steps = float(loss().detach()), 200
     for t in range(1, steps + 1):
         (g,) = torch.autograd.grad(loss().sum(), W["W_V"])
@@ -318,18 +369,18 @@ def _s2_dataset(rel_final: dict, grad_final: dict, ynorm: dict):
 def test_c4_needs_a_margin_and_a_softmax_stall_and_flags_a_vanishing_gaussian():
     from attndyn.studies.kernels.claims import c4_softmax_pitfall
 
-    cfg = {"checks": {"C4_margin_min": 0.3, "C4_grad_ratio_max": 1e-3}, "s2": {"success_rel_loss": 1e-4}}
+    checks = replace(_settings().checks, C4_margin_min=0.3, C4_grad_ratio_max=1e-3, C4_success_rel_loss=1e-4)
     stalled = _s2_dataset({"softmax": 0.1, "gaussian": 1e-9}, {"softmax": 1e-5, "gaussian": 1e-6},
                           {"softmax": 3.0, "gaussian": 2.0})
-    assert c4_softmax_pitfall(stalled, cfg).passed
+    assert c4_softmax_pitfall(stalled, checks).passed
     slow = _s2_dataset({"softmax": 0.1, "gaussian": 1e-9}, {"softmax": 1e-1, "gaussian": 1e-6},
                        {"softmax": 3.0, "gaussian": 2.0})
-    assert not c4_softmax_pitfall(slow, cfg).passed                    # slow progress is not a stall
+    assert not c4_softmax_pitfall(slow, checks).passed                 # slow progress is not a stall
     vanishing = _s2_dataset({"softmax": 0.1, "gaussian": 1.0}, {"softmax": 1e-5, "gaussian": 1.0},
                             {"softmax": 3.0, "gaussian": 1e-3})
-    claim = c4_softmax_pitfall(vanishing, cfg)
+    claim = c4_softmax_pitfall(vanishing, checks)
     assert not claim.passed and "vanishes" in claim.measured
-    assert "vanishes" not in c4_softmax_pitfall(stalled, cfg).measured
+    assert "vanishes" not in c4_softmax_pitfall(stalled, checks).measured
 
 
 def _lra_curves(acc_softmax: float):
@@ -362,49 +413,54 @@ def test_c5_requires_both_arms_to_learn(acc_softmax, passed):
 def test_claims_name_a_non_default_gaussian_kernel(model, note):
     from attndyn.studies.kernels.claims import claims
 
-    section = validate(_config(model=model))["kernels"]
-    (row,) = claims({"pathfinder": _lra_curves(0.7)}, section)
+    (row,) = claims({"pathfinder": _lra_curves(0.7)}, _settings(model=model))
     assert ("Gaussian kernel of this run" in row.measured) == (note is not None)
     assert note is None or row.measured.endswith(f"[Gaussian kernel of this run: {note}]")
 
 
+SOFTMAX_CELL = "kernel-softmax__optimizer-adam"          # the pathfinder Softmax cell (stage 1 of the landscape)
+
+
 def _pathfinder_landscape_run(tmp_path, **landscape):
     """Train the smoke Pathfinder cells, write the softmax cell, run the landscape cell that reads it."""
-    import xarray as xr
-
     from attndyn.results import write_netcdf
-    from attndyn.studies import get_study
 
-    cfg = validate(_config(synthetic_experiments=[], lra={"landscape": landscape}))
-    study, study_plan = get_study("kernels"), Plan(cfg).studies["kernels"]
-    data = study.make_dataset(study_plan.datasets["pathfinder"], cfg)
-    ctx = RunContext(torch.device("cpu"), torch.float64)
-    arms = {c.coords["kernel"]: study.train_cell(c, data, ctx) for c in study_plan.experiments["pathfinder"]}
+    cfg = validate(_config(experiments={"s1": None, "s2": None, "s3": None, "pathfinder_landscape": landscape}))
+    study_plan = Plan(cfg).studies["kernels"]
+    data = _data(study_plan, "pathfinder")
+    arms = {c.coords["kernel"]: STUDY.train_cell(c, data, _ctx(c)) for c in study_plan.experiments["pathfinder"]}
     (cell,) = study_plan.experiments["pathfinder_landscape"]
-    assert cell.needs == (("pathfinder", "kernel-softmax"),) and cell.dataset == "pathfinder"
+    assert cell.needs == (("pathfinder", SOFTMAX_CELL),) and cell.dataset == "pathfinder"
     write_netcdf(arms["softmax"], tmp_path / "softmax.nc")
+    ctx = _ctx(cell)
     ctx.needed = {cell.needs[0]: tmp_path / "softmax.nc"}
-    ds = study.train_cell(cell, data, ctx)
-    return cfg, study, study_plan, data, arms, ds
+    ds = STUDY.train_cell(cell, data, ctx)
+    return cfg, study_plan, data, arms, ds
+
+
+def _cell_settings(study_plan, experiment: str, kernel: str | None = None):
+    return next(c.settings for c in study_plan.experiments[experiment] if c.coords.get("kernel") == kernel)
 
 
 def test_stored_final_weights_reproduce_the_last_evaluation():
-    from attndyn.studies.kernels.lra_train import _split, build_model, evaluate, load_params, train_one_seed
+    from attndyn.studies.kernels.lra.model import build_model, load_params
+    from attndyn.studies.kernels.lra.probes import evaluate, split
+    from attndyn.studies.kernels.lra.task import train_one_seed
 
-    cfg = validate(_config())
-    s = {"lra": cfg["kernels"]["lra"], "model": cfg["kernels"]["model"]}
-    task = {**cfg["kernels"]["lra"]["pathfinder"], "pad": None}
-    data = pathfinder.pathfinder_dataset(task)
-    run = train_one_seed(3, "gaussian", task, s, data, torch.device("cpu"))
-    xt, mt, yt = _split(data, "test", None, torch.device("cpu"))
-    model = load_params(build_model("gaussian", s, xt.shape[1], torch.device("cpu")), run["final_params"])
+    study_plan = _plan()
+    s = _cell_settings(study_plan, "pathfinder", "gaussian")
+    data = _data(study_plan, "pathfinder")
+    run = train_one_seed(3, s, "gaussian", data, CPU, torch.float32)
+    xt, mt, yt = split(data, "test", None, CPU)
+    model = load_params(build_model("gaussian", s.network, s.attention, xt.shape[1], CPU, torch.float32),
+                        run["final_params"])
     assert evaluate(model, xt, mt, yt, 256) == (run["test_loss"][-1], run["test_acc"][-1])
     with pytest.raises(ValueError, match="parameters"):
         load_params(model, run["final_params"][:-1])
 
 
 def test_filter_normalized_rows_have_the_weight_row_norms():
-    from attndyn.studies.kernels.landscape import filter_normalized_direction
+    from attndyn.studies.kernels.slices import filter_normalized_direction
 
     W = torch.randn(6, 4, dtype=torch.float64)
     d = filter_normalized_direction(W, torch.Generator().manual_seed(1), filter_dim=-1)
@@ -413,7 +469,7 @@ def test_filter_normalized_rows_have_the_weight_row_norms():
 
 
 def test_pathfinder_landscape_centre_is_the_stage2_point(tmp_path):
-    cfg, study, _, _, arms, ds = _pathfinder_landscape_run(tmp_path, grid=3, n_examples=16, stage2_steps=3)
+    cfg, study_plan, _, arms, ds = _pathfinder_landscape_run(tmp_path, grid=3, n_examples=16, stage2_steps=3)
     assert ds["landscape"].dims == ("kernel", "seed", "a", "b") and ds.sizes["a"] == 3
     centre = ds["landscape"].sel(a=0.0, b=0.0)
     np.testing.assert_allclose(centre, ds["train_loss"].isel(step=-1), rtol=1e-6)     # slice centred on theta*
@@ -422,79 +478,166 @@ def test_pathfinder_landscape_centre_is_the_stage2_point(tmp_path):
     np.testing.assert_allclose(ds["test_loss"].sel(kernel="softmax").isel(step=0),
                                arms["softmax"]["test_loss"].isel(step=-1), rtol=1e-6)
     assert np.isfinite(ds["roughness"]).all()
-    rows = study.claims({"pathfinder_landscape": ds}, cfg["kernels"])
+    rows = STUDY.claims({"pathfinder_landscape": ds}, study_plan.settings)
     assert [r.claim for r in rows] == ["C6 Gaussian landscape smoother (pathfinder, Fig. 4)"]
     assert "after stage 1 (softmax)" in rows[0].measured
 
 
 def test_stage2_moves_only_the_query_projections():
-    from attndyn.studies.kernels.lra_landscape import loss_slice, projections, train_stage2
-    from attndyn.studies.kernels.lra_train import _split, build_model
+    from attndyn.studies.kernels.lra.landscape import loss_slice, projections, train_stage2
+    from attndyn.studies.kernels.lra.model import build_model
+    from attndyn.studies.kernels.lra.probes import split
 
-    cfg = validate(_config())
-    k = cfg["kernels"]
-    s = {"lra": k["lra"], "model": k["model"]}
-    ls = {**k["lra"]["landscape"], "stage2_steps": 4, "grid": 3, "n_examples": 8}
-    task = {**k["lra"]["pathfinder"], "pad": None}
-    data = pathfinder.pathfinder_dataset(task)
-    train, test = (_split(data, part, None, torch.device("cpu")) for part in ("train", "test"))
-    model = build_model("gaussian", s, train[0].shape[1], torch.device("cpu"))
+    study_plan = _plan(experiments={"pathfinder_landscape": {"stage2_steps": 4, "grid": 3, "n_examples": 8}})
+    s = _cell_settings(study_plan, "pathfinder_landscape")
+    data = _data(study_plan, "pathfinder")
+    train, test = (split(data, part, None, CPU) for part in ("train", "test"))
+    model = build_model("gaussian", s.network, s.attention, train[0].shape[1], CPU, torch.float32)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     subset = (train[0][:8], None, train[2][:8])
-    train_stage2(model, task, ls, train, subset, test, torch.Generator().manual_seed(0))
+    train_stage2(model, s, train, subset, test, torch.Generator().manual_seed(0))
     moved = {n for n, p in model.named_parameters() if not torch.equal(p, before[n])}
-    assert moved == {f"layers.{i}.attn.W_q.{w}" for i in range(k["lra"]["num_layers"]) for w in ("weight", "bias")}
+    assert moved == {f"layers.{i}.attn.W_q.{w}" for i in range(s.network.num_layers) for w in ("weight", "bias")}
     after = {n: p.detach().clone() for n, p in model.named_parameters()}
-    loss_slice(model, ls, subset)                                      # evaluates around theta*, then restores it
+    loss_slice(model, s, subset)                                       # evaluates around theta*, then restores it
     assert all(torch.equal(p, after[n]) for n, p in model.named_parameters())
-    assert len(projections(model, "attention")) == 3 * k["lra"]["num_layers"]
+    assert len(projections(model, "attention")) == 3 * s.network.num_layers
 
 
 def test_landscape_settings_do_not_rerun_the_task_cells():
-    base = Plan(validate(_config())).studies["kernels"]
-    other = Plan(validate(_config(lra={"landscape": {"grid": 5}}))).studies["kernels"]
+    base = _plan()
+    other = _plan(experiments={"pathfinder_landscape": {"grid": 5}})
     assert [c.settings for c in base.experiments["pathfinder"]] == [c.settings for c in other.experiments["pathfinder"]]
     assert base.experiments["pathfinder_landscape"][0].settings != other.experiments["pathfinder_landscape"][0].settings
-    no_softmax = Plan(validate(_config(kernels=["gaussian"]))).studies["kernels"]
+    no_softmax = _plan(kernels=["gaussian"])
     assert "pathfinder_landscape" not in no_softmax.experiments
-    no_task = Plan(validate(_config(lra={"landscape": {"tasks": []}}))).studies["kernels"]
+    no_task = _plan(experiments={"pathfinder_landscape": None})
     assert "pathfinder_landscape" not in no_task.experiments and "fig_pathfinder_landscape" not in no_task.figures
 
 
 def test_landscape_cell_reads_the_softmax_cell_which_starts_first():
     plan = Plan(validate(_config()))
-    assert plan.needed_cell_paths("kernels", "pathfinder_landscape", "single", "out") == [
-        "out/kernels/cells/pathfinder/kernel-softmax.nc"]
-    assert plan.cell_priority("kernels", "pathfinder", "kernel-softmax") == 1
-    assert plan.cell_priority("kernels", "pathfinder", "kernel-gaussian") == 0
-    assert plan.needed_cell_paths("kernels", "s3", "single") == []
+    assert plan.needed_cell_paths("kernels", "pathfinder_landscape", "optimizer-adam", "out") == [
+        f"out/kernels/cells/pathfinder/{SOFTMAX_CELL}.nc"]
+    assert plan.cell_priority("kernels", "pathfinder", SOFTMAX_CELL) == 1
+    assert plan.cell_priority("kernels", "pathfinder", "kernel-gaussian__optimizer-adam") == 0
+    assert plan.needed_cell_paths("kernels", "s3", "optimizer-gd_s3") == []
 
 
 def test_pathfinder_seed_resumes_bit_identically_after_a_kill(tmp_path):
-    from dataclasses import replace
-
     from attndyn.checkpoint import save_checkpoint
-    from attndyn.studies.kernels.lra_train import train_one_seed
+    from attndyn.studies.kernels.lra.task import train_one_seed
     from attndyn.train import Checkpointing
 
-    cfg = validate(_config(lra={"dropout": 0.1, "attn_dropout": 0.1}))      # dropout: its RNG must resume too
-    k = cfg["kernels"]
-    s, cpu = {"lra": k["lra"], "model": k["model"]}, torch.device("cpu")
-    task = {**k["lra"]["pathfinder"], "epochs": 3, "pad": None}             # 4 steps per epoch, 12 steps
-    data = pathfinder.pathfinder_dataset(task)
-    whole = train_one_seed(2, "softmax", task, s, data, cpu)
+    study_plan = _plan(model={"lra": {"dropout": 0.1, "attn_dropout": 0.1}},   # dropout: its RNG must resume too
+                       optimizers={"adam": {"epochs": 3}})                   # 4 steps per epoch, 12 steps
+    s, data = _cell_settings(study_plan, "pathfinder", "softmax"), _data(study_plan, "pathfinder")
+    args = (2, s, "softmax", data, CPU, torch.float32)
+    whole = train_one_seed(*args)
     ckpt = Checkpointing(tmp_path / "seed.pt", every=3, fingerprint="f", stop_after=4)   # 3 -> one epoch (4)
     with pytest.raises(KeyboardInterrupt):
-        train_one_seed(2, "softmax", task, s, data, cpu, ckpt)
+        train_one_seed(*args, ckpt)
     saved = torch.load(ckpt.path, weights_only=False)
     assert saved["step"] == 4
     tampered = replace(ckpt, path=tmp_path / "tampered.pt", stop_after=None)
     saved["logs"]["test_acc"][0] = -1.0
     save_checkpoint(tampered.path, saved)
-    assert train_one_seed(2, "softmax", task, s, data, cpu, tampered)["test_acc"][0] == -1.0   # really resumed
-    resumed = train_one_seed(2, "softmax", task, s, data, cpu, replace(ckpt, stop_after=None))
+    assert train_one_seed(*args, tampered)["test_acc"][0] == -1.0                      # really resumed
+    resumed = train_one_seed(*args, replace(ckpt, stop_after=None))
     for key in whole:
         np.testing.assert_array_equal(resumed[key], whole[key])
     assert "result" in torch.load(ckpt.path, weights_only=False)           # a finished seed is not retrained
-    again = train_one_seed(2, "softmax", task, s, data, cpu, replace(ckpt, stop_after=None))
+    again = train_one_seed(*args, replace(ckpt, stop_after=None))
     np.testing.assert_array_equal(again["final_params"], whole["final_params"])
+
+
+# ---- the new vocabulary, the registry, any optimizer by YAML ------------------------------------------------------
+@pytest.mark.parametrize("section,replacement", [
+    ({"synthetic": {"steps": 10}}, "kernels.synthetic.steps is no longer a key: the run length is `steps`: "
+                                   "kernels.optimizers.gd.steps"),
+    ({"s2": {"seeds": 4}}, "kernels.s2.seeds is no longer a key: seeds are a list: kernels.experiments.s2.seeds"),
+    ({"lra": {"pathfinder": {"eval_every": 8}}}, "kernels.lra.pathfinder.eval_every is no longer a key: the logging "
+                                                "grid is kernels.experiments.pathfinder.log.every"),
+    ({"lra": {"dim": 8}}, "kernels.lra.dim is no longer a key: the LRA model moved to kernels.model.lra"),
+    ({"landscape": {"grid": 5}}, "kernels.landscape.grid is no longer a key: kernels.experiments.s3.grid"),
+    ({"synthetic_experiments": ["s1"]}, "kernels.synthetic_experiments is no longer a key"),
+    ({"lra": {"landscape": {"tasks": []}}}, "kernels.lra.landscape.tasks is no longer a key: each LRA landscape is"),
+])
+def test_an_old_key_names_its_replacement(section, replacement):
+    with pytest.raises(ConfigError) as info:
+        validate({"studies": ["kernels"], "kernels": section})
+    assert replacement in str(info.value) and "\n" not in str(info.value)
+
+
+def test_cell_settings_read_back_as_their_kind():
+    from attndyn.studies.base import CellSpec
+
+    for cells in _plan().experiments.values():
+        for cell in cells:
+            back = CellSpec.from_json(cell.to_json(), STUDY.cell_type())
+            assert back.settings == cell.settings and type(back.settings) is type(cell.settings)
+    assert {c.settings.dtype for c in _plan().experiments["pathfinder"]} == {"float32"}
+    assert {c.settings.dtype for c in _plan().experiments["s1"]} == {"float64"}
+
+
+def test_any_registry_optimizer_runs_s1_by_yaml_and_figures_and_claims_draw_each(tmp_path):
+    """adam and signgd beside gd on S1 (config only): one cell per optimizer, claims per optimizer, one figure row each."""
+    study_plan = _plan(optimizers={"signgd": {"rule": "signgd", "lr": 1e-3, "steps": 30}},
+                       experiments={"s1": {"optimizers": ["gd", "adam", "signgd"], "overrides": {
+                           "gd": {"steps": 30}, "adam": {"lr": 1e-2, "steps": 30, "epochs": None, "batch_size": None}}},
+                                    "s2": None, "s3": None, "pathfinder": None, "pathfinder_landscape": None})
+    assert [c.coords["optimizer"] for c in study_plan.experiments["s1"]] == ["gd", "adam", "signgd"]
+    experiments = _experiments(study_plan, ("s1",))
+    assert set(experiments["s1"]["optimizer"].values) == {"gd", "adam", "signgd"}
+    rows = STUDY.claims(experiments, study_plan.settings)
+    assert [r.claim[:2] for r in rows] == ["C1", "C2", "C3"] * 3
+    assert rows[3].claim.endswith("[optimizer adam]") and rows[6].claim.endswith("[optimizer signgd]")
+    png = tmp_path / "fig.png"
+    STUDY.make_figure("fig_s1_width_threshold", experiments, study_plan.settings, png, tmp_path / "fig.pdf", "caption")
+    assert png.stat().st_size > 0
+
+
+def test_adam_runs_the_pathfinder_landscape_stage2_by_yaml():
+    study_plan = _plan(optimizers={"sgd": {"epochs": 1, "batch_size": 16}},
+                       experiments={"pathfinder": {"optimizers": ["adam", "sgd"]},
+                                    "pathfinder_landscape": {"optimizers": ["sgd"]}})
+    (cell,) = study_plan.experiments["pathfinder_landscape"]
+    assert cell.needs == (("pathfinder", "kernel-softmax__optimizer-sgd"),) and cell.settings.optimizer.rule == "momentum"
+    with pytest.raises(ConfigError, match=r"pathfinder_landscape\.optimizers: 'sgd' trains no Softmax cell"):
+        _plan(optimizers={"sgd": {"epochs": 1, "batch_size": 16}},
+              experiments={"pathfinder_landscape": {"optimizers": ["sgd"]}})
+
+
+@pytest.mark.parametrize("entry,message", [
+    ({"rule": "adam", "lr_rule": "inverse_smoothness"}, "kernels.experiments.s1.optimizers.gd.lr_rule: "
+                                                         "inverse_smoothness gives every run its own step size"),
+    ({"rule": "gd", "weight_decay": 0.1}, "rule 'gd' cannot take"),
+    ({"epochs": 2}, "kernels.experiments.s1.optimizers.gd: a s1 experiment is full batch; give the optimizer "
+                    "`steps` and null batch_size and epochs (an entry of its own, or kernels.experiments.s1.overrides.gd"),
+])
+def test_a_per_run_step_needs_a_rule_linear_in_the_gradient(entry, message):
+    with pytest.raises(ConfigError) as info:
+        _plan(optimizers={"gd": entry})
+    assert message in str(info.value)
+
+
+def test_step_size_rules_scale_the_loss_only_where_exact():
+    from attndyn.optim.step_size import scales_loss
+
+    assert scales_loss(_gd_spec()) and scales_loss(_gd_spec(rule="momentum", settings={"beta": 0.9}))
+    assert not scales_loss(_gd_spec(rule="adam", settings={"betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0}))
+    assert not scales_loss(_gd_spec(settings={"weight_decay": 0.1}))
+
+
+def test_synthetic_and_lra_import_no_private_helper_of_each_other():
+    """The two sub-packages share the study's core modules only, and no module imports another's private name."""
+    package = ROOT / "lib/attndyn/studies/kernels"
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [a.name for a in node.names]
+                assert not [n for n in names if n.startswith("_") and n != "__future__"], (path, names)
+                module = node.module or ""
+                side = path.parent.name
+                other = {"synthetic": "lra", "lra": "synthetic"}.get(side)
+                assert other is None or not (node.level >= 2 and module.startswith(other)), (path, module)

@@ -34,6 +34,11 @@ def fmt(x: float) -> str:
     return "nan" if x is None or not np.isfinite(x) else f"{x:.4g}"
 
 
+def seed_list(values) -> str:
+    """'[a, b, c]': one value per seed (a DataArray or sequence) for the measured column."""
+    return "[" + ", ".join(fmt(float(v)) for v in np.asarray(values).ravel()) + "]"
+
+
 def write_claims(claims: Sequence[Claim], path: str | Path, scale: str = "custom") -> None:
     """Write a study's claims.csv atomically; `scale` is the config that produced it (smoke/default/paper)."""
     def write(tmp: Path) -> None:

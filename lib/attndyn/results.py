@@ -93,4 +93,4 @@ def at(ds: xr.Dataset, name: str, step: int) -> xr.DataArray:
     """Values at a logged step (NaN for cells that stopped earlier or never logged it)."""
     if step not in ds.step.values:
         raise KeyError(f"step {step} is not on the logging grid; add it to log.extra_steps")
-    return ds[name].sel(step=step)
+    return ds[name].sel(step=step, drop=True)

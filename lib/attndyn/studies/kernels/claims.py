@@ -1,4 +1,8 @@
-"""Claims of the kernels study checked by numbers (spec Sec. 8; thresholds under `checks`, fixed in advance)."""
+"""Claims of the kernels study checked by numbers (spec Sec. 8; thresholds under `checks`, fixed in advance).
+
+Each experiment's claims follow its kind (C1-C3 from s1, C4 from s2, C5 from an LRA task, C6 from a landscape);
+an experiment with several optimizers is checked once per optimizer (the optimizer named in the claim).
+"""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -7,9 +11,11 @@ import numpy as np
 import xarray as xr
 
 from ...claims import Claim, fmt, linear_fit
+from ...optim.spec import OptimizerSpec, run_length
 from ...results import final
-from .metrics import accuracy_auc, grad_ratio, relative_final_loss, s2_outcomes, steps_to_accuracy
-from .plan import LANDSCAPE_SUFFIX, LRA_TASKS, gaussian_variant_note
+from .metrics import accuracy_auc, by_optimizer, grad_ratio, relative_final_loss, s2_outcomes, steps_to_accuracy
+from .settings import (Checks, KernelsExperiment, S1Data, Settings, experiment_data, experiment_model,
+                       experiment_optimizer_spec)
 
 DECAY_FLOOR = 1e-12          # the decay phase of C2 ends where the relative loss first drops below this
 AT_NN_NOTE = (" (finding: the W_V-only rate [DERIVED] is 1 - c kappa^-2 per step, kappa = sigma_1 / sigma_Nn of the "
@@ -33,8 +39,10 @@ def wv_steps_needed(cond: xr.DataArray, limit: float, lr_scale: float) -> xr.Dat
     return np.log(limit) / (2 * np.log1p(-min(lr_scale, 1.0) / cond ** 2))
 
 
-def c1_global_convergence(ds: xr.Dataset, syn: dict, limit: float) -> Claim:
-    Nn = syn["N"] * syn["n"]
+def c1_global_convergence(ds: xr.Dataset, syn: S1Data, spec: OptimizerSpec, limit: float) -> Claim:
+    """Every run with D >= Nn reaches final/initial loss <= limit (and, with the 1/L step, how many steps the
+    W_V-only rate bound needs)."""
+    Nn = syn.N * syn.n
     rel = relative_final_loss(ds).sel(D=ds["D"] >= Nn)
     rel = rel.where(~ds["diverged"].sel(D=ds["D"] >= Nn), np.inf)         # a diverged run did not converge
     worst = rel.max("seed").max("D")                                   # (train, kernel)
@@ -43,9 +51,10 @@ def c1_global_convergence(ds: xr.Dataset, syn: dict, limit: float) -> Claim:
     smin = ds["feat_sigma_min"].isel(step=0).sel(D=ds["D"] >= Nn)
     measured = ("worst " + "; ".join(parts) + " | worst per D: " + _by_D(rel, "max")
                 + " | min init sigma_Nn per D: " + _by_D(smin, "min"))
-    if "wv" in ds["train"].values and syn["lr_rule"] == "inverse_smoothness":
-        need = wv_steps_needed(ds["feat_cond"].isel(step=0).sel(train="wv", D=ds["D"] >= Nn), limit, syn["lr_scale"])
-        measured += f" | W_V-only steps the 1/L rate bound needs (budget {syn['steps']}): " + _by_D(need, "max")
+    if "wv" in ds["train"].values and spec.lr_rule == "inverse_smoothness":
+        need = wv_steps_needed(ds["feat_cond"].isel(step=0).sel(train="wv", D=ds["D"] >= Nn), limit, spec.lr_scale)
+        measured += (f" | W_V-only steps the 1/L rate bound needs (budget {run_length(spec)}): "
+                     + _by_D(need, "max"))
     return Claim("C1 global convergence above the width threshold (S1)",
                  f"final/initial loss <= {limit:g} for every seed, D >= Nn = {Nn}, both kernels, W_V-only and joint"
                  f"{AT_NN_NOTE}", measured, bool((worst <= limit).all()))
@@ -87,18 +96,18 @@ def c3_plateau(ds: xr.Dataset, Nn: int, limit: float) -> Claim:
                  bool((least >= limit).all()))
 
 
-def c4_softmax_pitfall(ds: xr.Dataset, cfg: dict) -> Claim:
-    checks = cfg["checks"]
-    out = s2_outcomes(ds, cfg["s2"]["success_rel_loss"], checks["C4_grad_ratio_max"])
+def c4_softmax_pitfall(ds: xr.Dataset, checks: Checks) -> Claim:
+    """Some sigma_Q where Gaussian succeeds more often by a margin and every failed Softmax run stalled."""
+    out = s2_outcomes(ds, checks.C4_success_rel_loss, checks.C4_grad_ratio_max)
     gr = grad_ratio(ds).sel(kernel="softmax")
-    failed = relative_final_loss(ds).sel(kernel="softmax") >= cfg["s2"]["success_rel_loss"]
+    failed = relative_final_loss(ds).sel(kernel="softmax") >= checks.C4_success_rel_loss
     ynorm = ds["target_norm"].median("seed")                # ~0: vanishing teacher kernel (degenerate targets)
     rows, passed = [], False
     for s in ds["sigma_Q"].values:
         margin = float(out["success"].sel(kernel="gaussian", sigma_Q=s) - out["success"].sel(kernel="softmax", sigma_Q=s))
         f = failed.sel(sigma_Q=s)
-        stalled = bool((gr.sel(sigma_Q=s).where(f) <= checks["C4_grad_ratio_max"]).sum() == f.sum()) and bool(f.any())
-        ok = margin >= checks["C4_margin_min"] and stalled
+        stalled = bool((gr.sel(sigma_Q=s).where(f) <= checks.C4_grad_ratio_max).sum() == f.sum()) and bool(f.any())
+        ok = margin >= checks.C4_margin_min and stalled
         passed |= ok
         rows.append(f"sigma_Q={s:g}: success g={fmt(float(out['success'].sel(kernel='gaussian', sigma_Q=s)))} "
                     f"s={fmt(float(out['success'].sel(kernel='softmax', sigma_Q=s)))}, softmax stalled "
@@ -111,8 +120,8 @@ def c4_softmax_pitfall(ds: xr.Dataset, cfg: dict) -> Claim:
         rows.append("Gaussian kernel vanishes (teacher ||y|| < 1% of Softmax's, degenerate) at sigma_Q = "
                     + ", ".join(vanish))
     return Claim("C4 Softmax pitfall in W_Q-only training (S2)",
-                 f"some sigma_Q: Gaussian success fraction - Softmax's >= {checks['C4_margin_min']:g} and every failed "
-                 f"Softmax run has grad norm <= {checks['C4_grad_ratio_max']:g} x initial",
+                 f"some sigma_Q: Gaussian success fraction - Softmax's >= {checks.C4_margin_min:g} and every failed "
+                 f"Softmax run has grad norm <= {checks.C4_grad_ratio_max:g} x initial",
                  "; ".join(rows), passed)
 
 
@@ -156,23 +165,60 @@ def c6_landscape(ds: xr.Dataset, where: str) -> Claim:
                  "mean roughness (mean |discrete Laplacian| / loss range) lower for Gaussian", measured, g < s)
 
 
-def claims(experiments: dict, section: dict) -> list[Claim]:
-    out, checks = [], section["checks"]
-    both = set(section["kernels"]) == {"softmax", "gaussian"}
-    if "s1" in experiments:
-        Nn = section["synthetic"]["N"] * section["synthetic"]["n"]
-        out += [c1_global_convergence(experiments["s1"], section["synthetic"], checks["C1_rel_loss_max"]),
-                c2_linear_rate(experiments["s1"], Nn, checks["C2_r2_min"]),
-                c3_plateau(experiments["s1"], Nn, checks["C3_rel_loss_min"])]
-    if "s2" in experiments and both:
-        out.append(c4_softmax_pitfall(experiments["s2"], section))
-    for task in LRA_TASKS:
-        if task in experiments and both:
-            out.append(c5_lra(experiments[task], task, checks["C5_min_acc"]))
-    if "s3" in experiments and both:
-        out.append(c6_landscape(experiments["s3"], "S3 synthetic, Fig. 4 analogue"))
-    for task in LRA_TASKS:
-        if task + LANDSCAPE_SUFFIX in experiments and both:
-            out.append(c6_landscape(experiments[task + LANDSCAPE_SUFFIX], f"{task}, Fig. 4"))
-    note = gaussian_variant_note(section["model"])
-    return [replace(c, measured=c.measured + note) for c in out]
+def _s1_claims(ds: xr.Dataset, settings: Settings, experiment: KernelsExperiment, optimizer: str) -> list[Claim]:
+    syn, checks = experiment_data(settings, experiment, "s1"), settings.checks
+    spec = experiment_optimizer_spec(settings, experiment, optimizer)
+    Nn = syn.N * syn.n
+    return [c1_global_convergence(ds, syn, spec, checks.C1_rel_loss_max), c2_linear_rate(ds, Nn, checks.C2_r2_min),
+            c3_plateau(ds, Nn, checks.C3_rel_loss_min)]
+
+
+def _s2_claims(ds, settings: Settings, experiment, optimizer) -> list[Claim]:
+    return [c4_softmax_pitfall(ds, settings.checks)]
+
+
+def _task_claims(ds, settings: Settings, experiment, optimizer) -> list[Claim]:
+    return [c5_lra(ds, experiment.name, settings.checks.C5_min_acc)]
+
+
+def _s3_claims(ds, settings, experiment, optimizer) -> list[Claim]:
+    return [c6_landscape(ds, "S3 synthetic, Fig. 4 analogue")]
+
+
+def _landscape_claims(ds, settings, experiment: KernelsExperiment, optimizer) -> list[Claim]:
+    return [c6_landscape(ds, f"{experiment.task}, Fig. 4")]
+
+
+KIND_CLAIMS = {"s1": _s1_claims, "s2": _s2_claims, "pathfinder": _task_claims, "text": _task_claims,
+               "s3": _s3_claims, "lra_landscape": _landscape_claims}
+ORDER = (("s1",), ("s2",), ("pathfinder", "text"), ("s3",), ("lra_landscape",))   # rows of claims.csv
+BOTH_KERNELS = ("s2", "pathfinder", "text", "s3", "lra_landscape")                   # compare the two kernels
+
+
+def _tag(experiment: KernelsExperiment, optimizer: str | None) -> str:
+    """What tells a claim's experiment and optimizer apart when the default names do not."""
+    default = {"lra_landscape": f"{experiment.task}_landscape"}.get(experiment.kind, experiment.kind)
+    parts = [] if experiment.name == default or experiment.kind in ("pathfinder", "text") else [experiment.name]
+    parts += [f"optimizer {optimizer}"] if optimizer is not None else []
+    return f" [{', '.join(parts)}]" if parts else ""
+
+
+def experiment_claims(ds: xr.Dataset, settings: Settings, experiment: KernelsExperiment) -> list[Claim]:
+    """The claims of one experiment, per optimizer; the Gaussian-variant note ends every measured text."""
+    views, out = by_optimizer(ds, experiment.optimizers), []
+    note = experiment_model(settings, experiment).kernel_options().variant_note()
+    for optimizer, view in views:
+        tag = _tag(experiment, optimizer if len(views) > 1 else None)
+        for claim in KIND_CLAIMS[experiment.kind](view, settings, experiment, optimizer or experiment.optimizers[0]):
+            out.append(replace(claim, claim=claim.claim + tag, measured=claim.measured + note))
+    return out
+
+
+def claims(experiments: dict, settings: Settings) -> list[Claim]:
+    """Every claim of the experiments present, in ORDER of kinds (the experiments' order within a kind)."""
+    both, out = set(settings.kernels) == {"softmax", "gaussian"}, []
+    for kinds in ORDER:
+        for name, experiment in settings.experiments.items():
+            if experiment.kind in kinds and name in experiments and (both or experiment.kind not in BOTH_KERNELS):
+                out += experiment_claims(experiments[name], settings, experiment)
+    return out

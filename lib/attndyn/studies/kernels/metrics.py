@@ -1,4 +1,5 @@
-"""Per-run summaries shared by figures and claims (spec Sec. 8): relative losses, success/stall, AUC."""
+"""Per-run summaries shared by figures and claims (spec Sec. 8): relative losses, success/stall, AUC, roughness,
+and the per-optimizer view of an experiment."""
 from __future__ import annotations
 
 import numpy as np
@@ -47,3 +48,13 @@ def roughness(grid: np.ndarray) -> np.ndarray:
            - 4 * grid[..., 1:-1, 1:-1])
     span = grid.max(axis=(-2, -1)) - grid.min(axis=(-2, -1))
     return np.abs(lap).mean(axis=(-2, -1)) / np.where(span > 0, span, np.nan)
+
+
+def by_optimizer(ds: xr.Dataset, order=()) -> list[tuple[str | None, xr.Dataset]]:
+    """(optimizer, its data) for each value of the `optimizer` axis, those named in `order` first in that order
+    (the experiment's list; stacking sorts the axis); [(None, ds)] when the data has no such axis."""
+    if "optimizer" not in ds.dims:
+        return [(None, ds)]
+    present = [str(o) for o in ds["optimizer"].values]
+    names = [o for o in order if o in present] + [o for o in present if o not in order]
+    return [(name, ds.sel(optimizer=name)) for name in names]

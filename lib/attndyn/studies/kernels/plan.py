@@ -1,163 +1,252 @@
 """What the kernels study runs and produces (torch-free: the Snakefile imports it to build the DAG).
 
-Experiments: s1 (width threshold), s2 (W_Q-only kernel comparison), s3 (two-stage landscape), pathfinder
-(generated Pathfinder-style images, Adam) and text (byte-level IMDb from `lra.text.path`, SGD).
-Every cell is one kernel (plus the experiment's own axis); all seeds of a cell run in one job.
+Every experiment is the product of its sweep and its optimizers; its `kind` (registry.KINDS) says which data
+block it reads and how its cells are laid out: s1, s3 and the landscapes loop over the kernels inside one cell
+(they share a stage 1), s2 and the LRA tasks have one cell per kernel. All seeds of a cell run in one job.
+An lra_landscape experiment follows its task's cells: one cell per Softmax cell of the task (its stage 1,
+read through CellSpec.needs). A text experiment runs only when its data has a `path`.
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 from ...config import load_yaml
 from ...errors import ConfigError
-from ..base import CellSpec, DatasetSpec, FigureSpec, StudyPlan
+from ...experiments import PointParts, check_block, run_dtype, run_seeds, split_point, with_log
+from ...optim.rules import RULES
+from ...optim.step_size import check_step_rule
+from ...settings import as_plain, replace_path
+from ..base import CellSpec, DatasetSpec, FigureSpec, StudyPlan, point_id
+from .registry import KINDS, TASK_KINDS, Kind, figure_name, kind_of
+from .settings import (DATA_CLASSES, Dataset, KernelsExperiment, Landscape, Model, Settings, experiment_data,
+                       experiment_model, experiment_optimizer_spec)
 
-RECON = ("[Synthetic checks PROPOSED in spec Sec. 7; Gaussian kernel exp(-||q-k||^2/(2 sqrt d)) unnormalized, "
-         "RECONSTRUCTED; see papers/kernels.md]")
-
-FIGURES = {
-    "fig_s1_width_threshold": FigureSpec(
-        "fig_s1_width_threshold", ("s1",),
-        "S1 (Theorems 1-2, RECONSTRUCTED threshold D >= Nn): final/initial training loss vs D/(Nn) for W_V-only "
-        "and joint W_Q,W_K,W_V training, each kernel (mean over seeds, min-max band), and log-loss curves. "
-        "Random targets; full-batch GD, float64, per-run step lr_scale / lambda_max(Hessian at init) "
-        "(synthetic.lr_rule, PROPOSED). At D = Nn the square feature matrix has a tiny sigma_Nn (logged), so the "
-        "linear rate 1 - sigma_Nn^2 / L is too slow to reach the floor in the step budget. " + RECON),
-    "fig_s2_wq_only": FigureSpec(
-        "fig_s2_wq_only", ("s2",),
-        "S2 (Theorem 3 vs the Softmax pitfall): W_Q-only GD with fixed W_K, W_V, W_O and per-kernel teacher "
-        "targets (teacher W_Q* at the scale s2.teacher_scale_rule gives; default: the student's sigma_Q), step "
-        "lr_scale / lambda_max(Hessian at init) (s2.lr_rule). Success fraction (final/initial loss below the "
-        "threshold) and stall fraction (loss above it with a small gradient) per init scale sigma_Q, and the final "
-        "relative loss of every seed. With the temperature 2 sqrt(d) the Gaussian kernel (and its teacher's "
-        "targets) vanishes for sigma_Q >= 3, so large-sigma_Q Gaussian runs are degenerate. " + RECON),
-    "fig_s3_landscape": FigureSpec(
-        "fig_s3_landscape", ("s3",),
-        "Fig. 4 analogue on synthetic data (spec S3): stage 1 trains W_Q, W_K, W_V with Softmax, stage 2 W_Q only "
-        "with each kernel; training loss on W_Q* + a d1 + b d2 (filter-normalized random directions, one seed). "
-        "Roughness = mean |discrete Laplacian| / loss range (spec C6, PROPOSED). " + RECON),
-    "fig_pathfinder": FigureSpec(
-        "fig_pathfinder", ("pathfinder",),
-        "Fig. 3 analogue: test accuracy and test loss vs step on the project's GENERATED Pathfinder-style task "
-        "(not the LRA release), 2-layer pre-LN Transformer (dim 64, FFN 128, 2 heads, mean pool), Adam, "
-        "Softmax vs Gaussian; mean over seeds (thick), min-max band, one thin line per seed. The default config "
-        "is CPU-sized [PROPOSED]: small images, a few thousand steps, a raised lr, embedding init std 1.0 and no "
-        "dropout (with the Skyformer init 0.02 and dropout 0.1 neither kernel left chance at that budget); "
-        "paper.yaml restores the Skyformer values at 32x32."),
-    "fig_pathfinder_landscape": FigureSpec(
-        "fig_pathfinder_landscape", ("pathfinder_landscape",),
-        "Fig. 4 on the generated Pathfinder task (spec Sec. 4.2, recipe Sec. 6 [PROPOSED]): stage 1 is the Softmax "
-        "arm of the Pathfinder run (all weights, same seeds); stage 2 continues from it with each kernel, training "
-        "only the W_q projections of both layers (lra.landscape.stage2_params [RECONSTRUCTED]) with the same batches; "
-        "then the mean training cross-entropy on a fixed subset at theta* + a d1 + b d2, d1 and d2 random directions "
-        "on the W_q weights, filter-normalized per output unit (Li et al. 2018), biases fixed. Contours for the "
-        "first seed; roughness = mean |discrete Laplacian| / loss range (spec C6) for every seed; stage-2 test "
-        "accuracy."),
-    "fig_text": FigureSpec(
-        "fig_text", ("text",),
-        "Fig. 2 analogue: byte-level IMDb text classification (reviews read from lra.text.path), SGD, "
-        "Softmax vs Gaussian; test accuracy and loss vs step, mean over seeds (thick), min-max band, one thin "
-        "line per seed [RECONSTRUCTED setup]."),
-}
-
-
-def gaussian_variant_note(model: dict) -> str:
-    """Names a non-default Gaussian kernel (model.gaussian_rownorm / gaussian_temperature) in captions and
-    claims, so a figure made with the ablation cannot be read as the spec's unnormalized kernel."""
-    parts = ["rows normalized (model.gaussian_rownorm)"] if model["gaussian_rownorm"] else []
-    if model["gaussian_temperature"] is not None:
-        parts.append(f"temperature {model['gaussian_temperature']:g} (model.gaussian_temperature)")
-    return f" [Gaussian kernel of this run: {', '.join(parts)}]" if parts else ""
-
-
+MODEL_KEYS = ("gaussian_rownorm", "gaussian_temperature")
 _TEXT_NOTICE_SHOWN = False
-LANDSCAPE_SUFFIX = "_landscape"  # <task>_landscape: Fig. 4 on an LRA task, stage 1 = that task's softmax cell
-LRA_TASKS = ("pathfinder", "text")
 
 
-def _kernels_inside(experiment: str) -> bool:
-    """Experiments whose cells loop over the kernels themselves (s3 and the LRA landscapes share a stage 1)."""
-    return experiment in ("s1", "s3") or experiment.endswith(LANDSCAPE_SUFFIX)
+def _where(experiment: KernelsExperiment) -> str:
+    return f"kernels.experiments.{experiment.name}"
 
 
-def _text_enabled(section: dict) -> bool:
-    """Text cells need a local IMDb copy; without one print one line (once) and plan none."""
+@lru_cache(maxsize=None)
+def _experiment_key_defaults() -> dict:
+    """Schema defaults of the study's own experiment keys (a key a kind does not read must keep its default)."""
+    props = load_yaml(Path(__file__).with_name("schema.yaml"))["$defs"]["experiment_extra"]["properties"]
+    return {key: sub["default"] for key, sub in props.items() if "default" in sub}
+
+
+def check_experiment_keys(experiment: KernelsExperiment, kind: Kind) -> None:
+    """Landscape keys only where the kind reads them; a slice range [low, high] with low < high."""
+    for key, default in _experiment_key_defaults().items():
+        value = getattr(experiment, key)
+        if key not in kind.experiment_keys and as_plain(value) != default:
+            raise ConfigError(f"config error: {_where(experiment)}.{key}: a {kind.name} experiment does not read "
+                              f"this key (kinds {', '.join(k.name for k in KINDS.values() if key in k.experiment_keys)}"
+                              " do); remove it")
+    if "range" in kind.experiment_keys and not experiment.range[0] < experiment.range[1]:
+        raise ConfigError(f"config error: {_where(experiment)}.range: {list(experiment.range)} must be [low, high], "
+                          "low < high")
+
+
+def check_optimizer(kind: Kind, spec, where: str) -> None:
+    """The rule needs nothing this study lacks, takes the entry's lr_rule, and its run length fits the kind:
+    full-batch kinds run `steps`; minibatch kinds run `steps` or `epochs` of batch_size (null: full batch)
+    with one lr for every run."""
+    if RULES[spec.rule].needs:
+        raise ConfigError(f"config error: {where}.rule: rule {spec.rule!r} needs a {RULES[spec.rule].needs[0]}, "
+                          "which the kernels experiments do not provide")
+    check_step_rule(spec, where)
+    if kind.minibatch and spec.lr_rule != "constant":
+        raise ConfigError(f"config error: {where}.lr_rule: a {kind.name} experiment trains one model per seed; "
+                          "use lr_rule: constant")
+    if kind.minibatch and spec.steps is None and spec.epochs is None:
+        raise ConfigError(f"config error: {where}: a {kind.name} experiment needs `epochs` or `steps`")
+    if not kind.minibatch and (spec.batch_size is not None or spec.epochs is not None or spec.steps is None):
+        raise ConfigError(f"config error: {where}: a {kind.name} experiment is full batch; give the optimizer "
+                          f"`steps` and null batch_size and epochs (an entry of its own, or "
+                          f"{where.replace('.optimizers.', '.overrides.')}: {{steps: N, batch_size: null, "
+                          "epochs: null}})")
+
+
+def _text_notice() -> None:
+    """Text cells need a local IMDb copy; without one print one line (once per process) and plan none."""
     global _TEXT_NOTICE_SHOWN
-    if "text" not in section["lra"]["tasks"]:
+    if not _TEXT_NOTICE_SHOWN:
+        print("kernels: data.text.path is null, so no text-classification cells are planned "
+              "(set it to a local aclImdb folder to run them)", file=sys.stderr)
+        _TEXT_NOTICE_SHOWN = True
+
+
+def _runnable(dataset: Dataset, experiment: KernelsExperiment) -> bool:
+    """False for a text experiment without an IMDb path (after one notice); a path that is no folder is an error."""
+    if dataset.kind != "text":
+        return True
+    if dataset.params.path is None:
+        _text_notice()
         return False
-    if section["lra"]["text"]["path"] is None:
-        if not _TEXT_NOTICE_SHOWN:
-            print("kernels: lra.text.path is null, so no text-classification cells are planned "
-                  "(set it to a local aclImdb folder to run them)", file=sys.stderr)
-            _TEXT_NOTICE_SHOWN = True
-        return False
+    if not Path(dataset.params.path).is_dir():
+        raise ConfigError(f"config error: kernels.data.text.path: {dataset.params.path!r} is not a folder (expected "
+                          f"an aclImdb folder with train/ and test/; null skips the text experiment "
+                          f"{experiment.name})")
     return True
 
 
-def _experiment_blocks(section: dict) -> dict:
-    """Experiment -> (dataset settings, extra cell settings, extra sweep axis or None)."""
-    common = {"model": section["model"], "log": section["log"], "kernels": section["kernels"]}
-    lra = {k: v for k, v in section["lra"].items() if k not in (*LRA_TASKS, "landscape")}
-    blocks = {
-        "s1": ({"kind": "s1", "synthetic": section["synthetic"]}, {"synthetic": section["synthetic"]},
-               ("train", section["synthetic"]["train"])),
-        "s2": ({"kind": "s2", "s2": section["s2"]}, {"s2": section["s2"]}, None),
-        "s3": ({"kind": "s3", "landscape": section["landscape"]}, {"landscape": section["landscape"]}, None),
-        "pathfinder": ({"kind": "pathfinder", "pathfinder": section["lra"]["pathfinder"]},
-                       {"lra": lra, "pathfinder": section["lra"]["pathfinder"]}, None),
-        "text": ({"kind": "text", "text": section["lra"]["text"]}, {"lra": lra, "text": section["lra"]["text"]}, None),
-    }
-    wanted = list(section["synthetic_experiments"]) + [t for t in section["lra"]["tasks"] if t == "pathfinder"]
-    wanted += ["text"] if _text_enabled(section) else []
-    for task in LRA_TASKS:
-        if task in wanted and task in section["lra"]["landscape"]["tasks"] and "softmax" in section["kernels"]:
-            blocks[task + LANDSCAPE_SUFFIX] = (blocks[task][0], {**blocks[task][1],
-                                                                 "landscape": section["lra"]["landscape"]}, None)
-            wanted.append(task + LANDSCAPE_SUFFIX)
-    return {name: (blocks[name][0], {**common, **blocks[name][1]}, blocks[name][2]) for name in wanted}
+def point_parts(experiment: KernelsExperiment, kind: Kind, point: dict) -> PointParts:
+    """A sweep point split into data, model, optimizer and cell keys (the kind's cell keys must be swept)."""
+    data_keys = [f.name for f in dataclasses.fields(DATA_CLASSES[kind.data])] if kind.data else []
+    parts = split_point(point, data_keys, MODEL_KEYS, kind.cell_keys, where=_where(experiment))
+    for key in kind.cell_keys:
+        if key not in parts.cell:
+            raise ConfigError(f"config error: {_where(experiment)}.sweep: a {kind.name} experiment sweeps {key!r}")
+    if kind.name == "s1" and parts.cell["train"] not in ("wv", "attention"):
+        raise ConfigError(f"config error: {_where(experiment)}.sweep.train: {parts.cell['train']!r} is not one of "
+                          "wv, attention")
+    return parts
 
 
-def _needs(experiment: str) -> tuple:
-    """A task landscape reads the task's softmax cell (its stage 1)."""
-    if experiment.endswith(LANDSCAPE_SUFFIX):
-        return ((experiment.removesuffix(LANDSCAPE_SUFFIX), "kernel-softmax"),)
-    return ()
+def point_model(model: Model, values: dict, experiment: KernelsExperiment) -> Model:
+    """The experiment's model with a sweep point's model keys ('gaussian_rownorm', 'lra.dim')."""
+    for path, value in values.items():
+        model = replace_path(model, path, value)
+    if values:
+        check_block("kernels", "model", as_plain(model), f"{_where(experiment)} (point {values}) model")
+    return model
 
 
-def plan(section: dict, top: dict) -> StudyPlan:
-    datasets, experiments, axes = {}, {}, {}
-    for name, (data_settings, cell_settings, axis) in _experiment_blocks(section).items():
-        dataset = name.removesuffix(LANDSCAPE_SUFFIX)            # a landscape uses its task's data file
-        datasets[dataset] = DatasetSpec(dataset, data_settings)
-        points = [{axis[0]: v} for v in axis[1]] if axis else [{}]
-        # fewer, fatter cells: s1, s3 and the landscapes loop over the kernels inside one job;
-        # s2 (sigma_Q x seeds batched) and the LRA tasks are one job per kernel
-        per_kernel = not _kernels_inside(name)
-        axes[name] = ((axis[0],) if axis else ()) + (("kernel",) if per_kernel else ())
-        kernels = section["kernels"] if per_kernel else [None]
-        experiments[name] = [CellSpec(name, {**p, **({"kernel": k} if k else {})}, dataset,
-                                      {**cell_settings, "dtype": top["dtype"]}, _needs(name))
-                             for p in points for k in kernels]
-    figures = {n: f for n, f in FIGURES.items() if set(f.experiments) <= set(experiments)}
-    return StudyPlan(datasets=datasets, experiments=experiments, axes=axes, figures=figures)
+def landscape_of(experiment: KernelsExperiment) -> Landscape:
+    return Landscape(experiment.stage1_steps, experiment.stage2_steps, experiment.stage2_params, experiment.params,
+                     experiment.grid, tuple(experiment.range), experiment.n_examples, experiment.direction_seed)
 
 
-def schema() -> dict:
-    return load_yaml(Path(__file__).with_name("schema.yaml"))
+def dataset_for(settings: Settings, experiment: KernelsExperiment, kind: Kind, data_point: dict,
+                seeds: tuple[int, ...]) -> tuple[str, Dataset]:
+    """(file name, Dataset) of the experiment's data at one sweep point; the LRA data do not depend on seeds."""
+    name = "__".join([experiment.name] + [point_id({k: v}) for k, v in data_point.items()])
+    params = experiment_data(settings, experiment, kind.data, data_point)
+    return name, Dataset(kind.data, () if kind.minibatch else tuple(seeds), params)
 
 
-def check_config(section: dict) -> None:
-    """Checks the schema cannot express: an IMDb path that does not exist, the S1 targets/grid."""
-    path = section["lra"]["text"]["path"]
-    if "text" in section["lra"]["tasks"] and path is not None and not Path(path).is_dir():
-        raise ConfigError(f"config error: kernels.lra.text.path: {path!r} is not a folder "
-                          "(expected an aclImdb folder with train/ and test/; null skips the text task)")
-    if section["lra"]["heads"] * section["lra"]["head_dim"] <= 0:
-        raise ConfigError("config error: kernels.lra.heads * kernels.lra.head_dim must be positive")
-    for key, block in (("landscape", section["landscape"]), ("lra.landscape", section["lra"]["landscape"])):
-        if not block["range"][0] < block["range"][1]:
-            raise ConfigError(f"config error: kernels.{key}.range: {block['range']} must be [low, high], low < high")
-    if section["lra"]["pathfinder"]["min_separation"] < 4:
-        raise ConfigError("config error: kernels.lra.pathfinder.min_separation: must be >= 4 so that dashed paths "
-                          "stay separate after the 1-pixel dilation of the connectivity check")
+def _cell(kind: Kind, common: dict, extras: dict):
+    """The kind's cell settings: the common fields, then the ones its class has of `extras`."""
+    return kind.cell(**{f.name: common[f.name] if f.name in common else extras[f.name]
+                        for f in dataclasses.fields(kind.cell)})
+
+
+def _point_cells(settings, experiment, kind, point, parts, dataset_name, dataset, model) -> list[CellSpec]:
+    """The cells of one sweep point: every optimizer, and every kernel unless the kernels loop inside."""
+    cells = []
+    for opt in experiment.optimizers:
+        spec = experiment_optimizer_spec(settings, experiment, opt, parts.optimizer)
+        check_optimizer(kind, spec, f"{_where(experiment)}.optimizers.{opt}")
+        common = dict(kind=kind.name, seeds=run_seeds(settings.seeds, experiment), data=dataset,
+                      attention=model.kernel_options(), optimizer=spec, log=with_log(settings.log, experiment),
+                      dtype=run_dtype(settings.dtype, experiment))
+        for kernel in ([None] if kind.kernels_inside else settings.kernels):
+            extras = {"kernels": settings.kernels, "kernel": kernel, "network": model.lra,
+                      "landscape": landscape_of(experiment), **parts.cell}
+            coords = {**point, **({} if kernel is None else {"kernel": kernel}), "optimizer": opt}
+            cells.append(CellSpec(experiment.name, coords, dataset_name, _cell(kind, common, extras)))
+    return cells
+
+
+def experiment_cells(settings: Settings, experiment: KernelsExperiment, kind: Kind,
+                     datasets: dict) -> list[CellSpec] | None:
+    """Cells of an experiment with its own data (not a landscape); None if it does not run (text, no path)."""
+    model, cells = experiment_model(settings, experiment), []
+    for point in experiment.points():
+        parts = point_parts(experiment, kind, point)
+        name, dataset = dataset_for(settings, experiment, kind, parts.data, run_seeds(settings.seeds, experiment))
+        if not _runnable(dataset, experiment):
+            return None
+        datasets[name] = DatasetSpec(name, dataset)
+        cells += _point_cells(settings, experiment, kind, point, parts, name, dataset,
+                              point_model(model, parts.model, experiment))
+    return cells
+
+
+def _task_of(settings: Settings, experiment: KernelsExperiment) -> KernelsExperiment:
+    """The LRA experiment an lra_landscape reads; the landscape follows its data, model and sweep."""
+    task = settings.experiments.get(experiment.task)
+    if task is None or task.kind not in TASK_KINDS:
+        tasks = [e.name for e in settings.experiments.values() if e.kind in TASK_KINDS]
+        raise ConfigError(f"config error: {_where(experiment)}.task: {experiment.task!r} is not an experiment of "
+                          f"kind {' or '.join(TASK_KINDS)} (those: {', '.join(tasks) or 'none'}); remove the landscape "
+                          f"with {_where(experiment)}: null")
+    for key in ("sweep", "data", "model"):
+        if getattr(experiment, key):
+            raise ConfigError(f"config error: {_where(experiment)}.{key}: a landscape follows its task's "
+                              f"{key} (set it on kernels.experiments.{task.name})")
+    missing = [o for o in experiment.optimizers if o not in task.optimizers]
+    if missing:
+        raise ConfigError(f"config error: {_where(experiment)}.optimizers: {missing[0]!r} trains no Softmax cell of "
+                          f"{task.name} (its optimizers: {', '.join(task.optimizers)})")
+    return task
+
+
+def _landscape_cell(settings: Settings, experiment: KernelsExperiment, task: KernelsExperiment,
+                    stage1: CellSpec) -> CellSpec:
+    """The landscape cell over one Softmax cell of the task: its data, model and seeds, the landscape's
+    optimizer entry (with the task point's optimizer keys) for stage 2."""
+    kind, where = KINDS["lra_landscape"], _where(experiment)
+    point = {k: v for k, v in stage1.coords.items() if k not in ("kernel", "optimizer")}
+    opt, seeds = stage1.coords["optimizer"], run_seeds(settings.seeds, experiment)
+    if not set(seeds) <= set(stage1.settings.seeds):
+        raise ConfigError(f"config error: {where}.seeds: {list(seeds)} must be among the seeds of "
+                          f"{task.name} ({list(stage1.settings.seeds)}), whose weights are stage 1")
+    spec = experiment_optimizer_spec(settings, experiment, opt, point_parts(task, kind_of(task), point).optimizer)
+    check_optimizer(kind, spec, f"{where}.optimizers.{opt}")
+    s = stage1.settings
+    cell = kind.cell(kind=kind.name, seeds=seeds, data=s.data, attention=s.attention, optimizer=spec,
+                     log=with_log(settings.log, experiment), dtype=run_dtype(settings.dtype, experiment),
+                     kernels=settings.kernels, network=s.network, landscape=landscape_of(experiment))
+    return CellSpec(experiment.name, {**point, "optimizer": opt}, stage1.dataset, cell, ((task.name, stage1.id),))
+
+
+def landscape_cells(settings: Settings, experiment: KernelsExperiment, planned: dict) -> list[CellSpec] | None:
+    """One cell per Softmax cell of the task trained by one of the landscape's optimizers; None when the task
+    does not run or no Softmax arm is configured."""
+    task = _task_of(settings, experiment)
+    if task.name not in planned or "softmax" not in settings.kernels:
+        return None
+    return [_landscape_cell(settings, experiment, task, c) for c in planned[task.name]
+            if c.coords["kernel"] == "softmax" and c.coords["optimizer"] in experiment.optimizers]
+
+
+def _axes(settings: Settings, experiment: KernelsExperiment, kind: Kind) -> tuple[str, ...]:
+    if kind.data is None:                                  # a landscape: its task's axes, kernels inside
+        task = settings.experiments[experiment.task]
+        return tuple(task.sweep) + ("optimizer",)
+    return tuple(experiment.sweep) + (() if kind.kernels_inside else ("kernel",)) + ("optimizer",)
+
+
+def _figures(experiments: dict, settings: Settings) -> dict[str, FigureSpec]:
+    figures = {}
+    for name in experiments:
+        figure = figure_name(settings.experiments[name])
+        if figure in figures:
+            raise ConfigError(f"config error: kernels.experiments.{name}: its figure {figure} is also "
+                              f"{figures[figure].experiments[0]}'s; rename one of them")
+        figures[figure] = FigureSpec(figure, (name,))
+    return figures
+
+
+def plan(settings: Settings) -> StudyPlan:
+    """Datasets, cells (tasks before the landscapes that read them) and one figure per experiment."""
+    datasets, planned, axes = {}, {}, {}
+    for landscapes in (False, True):
+        for experiment in settings.experiments.values():
+            kind = kind_of(experiment)
+            if (kind.data is None) != landscapes:
+                continue
+            check_experiment_keys(experiment, kind)
+            cells = (landscape_cells(settings, experiment, planned) if landscapes
+                     else experiment_cells(settings, experiment, kind, datasets))
+            if cells:
+                planned[experiment.name], axes[experiment.name] = cells, _axes(settings, experiment, kind)
+    experiments = {name: planned[name] for name in settings.experiments if name in planned}
+    return StudyPlan(settings, datasets, experiments, {name: axes[name] for name in experiments},
+                     _figures(experiments, settings))

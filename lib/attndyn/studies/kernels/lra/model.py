@@ -4,10 +4,12 @@ Only the attention kernel differs between arms (softmax | gaussian, in every lay
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
-from .kernels import attention_weights
+from ..attention import attention_weights
+from ..settings import KernelOptions, LRAModel
 
 
 class KernelAttention(nn.Module):
@@ -37,14 +39,14 @@ class KernelAttention(nn.Module):
 class Layer(nn.Module):
     """Pre-LN block: X + MHA(LN X); X + MLP(LN X), MLP = Linear -> GELU -> Dropout -> Linear -> Dropout."""
 
-    def __init__(self, cfg: dict, kernel: str, model: dict):
+    def __init__(self, cfg: LRAModel, kernel: str, options: KernelOptions):
         super().__init__()
-        self.ln1, self.ln2 = nn.LayerNorm(cfg["dim"]), nn.LayerNorm(cfg["dim"])
-        self.attn = KernelAttention(cfg["dim"], cfg["heads"], cfg["head_dim"], kernel, cfg["attn_dropout"],
-                                    model["gaussian_temperature"], model["gaussian_rownorm"])
-        self.mlp = nn.Sequential(nn.Linear(cfg["dim"], cfg["ffn_dim"]), nn.GELU(), nn.Dropout(cfg["dropout"]),
-                                 nn.Linear(cfg["ffn_dim"], cfg["dim"]), nn.Dropout(cfg["dropout"]))
-        self.drop = nn.Dropout(cfg["dropout"])
+        self.ln1, self.ln2 = nn.LayerNorm(cfg.dim), nn.LayerNorm(cfg.dim)
+        self.attn = KernelAttention(cfg.dim, cfg.heads, cfg.head_dim, kernel, cfg.attn_dropout,
+                                    options.gaussian_temperature, options.gaussian_rownorm)
+        self.mlp = nn.Sequential(nn.Linear(cfg.dim, cfg.ffn_dim), nn.GELU(), nn.Dropout(cfg.dropout),
+                                 nn.Linear(cfg.ffn_dim, cfg.dim), nn.Dropout(cfg.dropout))
+        self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, x, mask):
         x = x + self.drop(self.attn(self.ln1(x), mask))
@@ -54,16 +56,16 @@ class Layer(nn.Module):
 class LRAClassifier(nn.Module):
     """Token + learned position embeddings (N(0, init_std^2)) -> layers -> LN -> masked mean pool -> MLP head."""
 
-    def __init__(self, cfg: dict, kernel: str, model: dict, seq_len: int, classes: int = 2):
+    def __init__(self, cfg: LRAModel, kernel: str, options: KernelOptions, seq_len: int, classes: int = 2):
         super().__init__()
-        self.tok = nn.Embedding(cfg["vocab_size"], cfg["dim"])
-        self.pos = nn.Embedding(seq_len, cfg["dim"])
-        nn.init.normal_(self.tok.weight, std=cfg["init_std"])
-        nn.init.normal_(self.pos.weight, std=cfg["init_std"])
-        self.drop = nn.Dropout(cfg["dropout"])
-        self.layers = nn.ModuleList(Layer(cfg, kernel, model) for _ in range(cfg["num_layers"]))
-        self.ln = nn.LayerNorm(cfg["dim"])
-        self.head = nn.Sequential(nn.Linear(cfg["dim"], cfg["ffn_dim"]), nn.ReLU(), nn.Linear(cfg["ffn_dim"], classes))
+        self.tok = nn.Embedding(cfg.vocab_size, cfg.dim)
+        self.pos = nn.Embedding(seq_len, cfg.dim)
+        nn.init.normal_(self.tok.weight, std=cfg.init_std)
+        nn.init.normal_(self.pos.weight, std=cfg.init_std)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.layers = nn.ModuleList(Layer(cfg, kernel, options) for _ in range(cfg.num_layers))
+        self.ln = nn.LayerNorm(cfg.dim)
+        self.head = nn.Sequential(nn.Linear(cfg.dim, cfg.ffn_dim), nn.ReLU(), nn.Linear(cfg.ffn_dim, classes))
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """tokens (B, T) int64, mask (B, T) bool (False = padding; None = no padding) -> logits (B, classes)."""
@@ -75,3 +77,21 @@ class LRAClassifier(nn.Module):
         x = self.ln(x) * mask[..., None]
         pooled = x.sum(1) / mask.sum(1, keepdim=True).clamp_min(1)                  # (B, dim)
         return self.head(pooled)
+
+
+def build_model(kernel: str, network: LRAModel, options: KernelOptions, seq_len: int, device,
+                dtype: torch.dtype) -> LRAClassifier:
+    """The LRA classifier with the given kernel in every layer, initialized from the global torch RNG, in `dtype`
+    (the cell's dtype: float32 for the LRA experiments)."""
+    return LRAClassifier(network, kernel, options, seq_len).to(device, dtype)
+
+
+def load_params(model: LRAClassifier, flat: np.ndarray) -> LRAClassifier:
+    """Set the model's weights from a `final_params` vector (P,) of a model with the same settings."""
+    n = sum(p.numel() for p in model.parameters())
+    if flat.shape != (n,):
+        raise ValueError(f"stored weights have shape {flat.shape}, the model has {n} parameters "
+                         "(the stage-1 run was made with other model settings)")
+    dtype = next(model.parameters()).dtype
+    torch.nn.utils.vector_to_parameters(torch.as_tensor(flat, dtype=dtype), model.parameters())
+    return model

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..settings import PathfinderData
+
 PATH_VALUE, MARKER_VALUE = 128, 255
 
 
@@ -35,12 +37,12 @@ def _far_from(candidates: np.ndarray, taken: list[np.ndarray], min_sep: int) -> 
     return gap.min((1, 2)) >= min_sep
 
 
-def _place_paths(rng, cfg: dict, count: int) -> list[np.ndarray] | None:
+def _place_paths(rng, cfg: PathfinderData, count: int) -> list[np.ndarray] | None:
     """`count` mutually separated paths, each the first of `max_tries` candidates that fits; None if one fails."""
     paths = []
     for _ in range(count):
-        candidates = candidate_paths(rng, cfg["size"], cfg["path_length"], cfg["curvature"], cfg["max_tries"])
-        fits = np.flatnonzero(_far_from(candidates, paths, cfg["min_separation"]))
+        candidates = candidate_paths(rng, cfg.size, cfg.path_length, cfg.curvature, cfg.max_tries)
+        fits = np.flatnonzero(_far_from(candidates, paths, cfg.min_separation))
         if len(fits) == 0:
             return None
         paths.append(candidates[fits[0]])
@@ -58,17 +60,17 @@ def draw(paths: list[np.ndarray], markers: list[np.ndarray], size: int, dash_on:
     return image
 
 
-def sample_image(rng, cfg: dict, positive: bool) -> np.ndarray:
+def sample_image(rng, cfg: PathfinderData, positive: bool) -> np.ndarray:
     """One image of the requested label (retries until the paths fit)."""
     while True:
-        paths = _place_paths(rng, cfg, cfg["distractors"] + 1)
+        paths = _place_paths(rng, cfg, cfg.distractors + 1)
         if paths is not None:
             break
     markers = [paths[0][0], paths[0][-1]] if positive else [paths[0][0], paths[1][-1]]
-    return draw(paths, markers, cfg["size"], cfg["dash_on"])
+    return draw(paths, markers, cfg.size, cfg.dash_on)
 
 
-def generate(cfg: dict, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def generate(cfg: PathfinderData, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Balanced, shuffled images (count, size, size) uint8 and labels (count,) int64."""
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(count) % 2).astype(np.int64)
@@ -86,9 +88,9 @@ def connected_markers(image: np.ndarray) -> bool:
     return len(ids) == 2 and ids[0] == ids[1]
 
 
-def pathfinder_dataset(cfg: dict) -> dict:
+def pathfinder_dataset(cfg: PathfinderData) -> dict:
     """Train and test splits as flattened pixel sequences (LRA layout): (M, size*size) uint8."""
-    x_train, y_train = generate(cfg, cfg["n_train"], cfg["data_seed"])
-    x_test, y_test = generate(cfg, cfg["n_test"], cfg["data_seed"] + 10_000)
+    x_train, y_train = generate(cfg, cfg.n_train, cfg.data_seed)
+    x_test, y_test = generate(cfg, cfg.n_test, cfg.data_seed + 10_000)
     return {"x_train": x_train.reshape(len(x_train), -1), "y_train": y_train,
             "x_test": x_test.reshape(len(x_test), -1), "y_test": y_test}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from .kernels import attention_weights
+from ..attention import attention_weights
 
 
 def head_features(W: dict, X: torch.Tensor, kernel: str, temperature=None, rownorm=False) -> torch.Tensor:

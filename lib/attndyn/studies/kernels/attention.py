@@ -1,4 +1,5 @@
-"""Attention kernels (spec Sec. 1.1): Softmax and (unnormalized) Gaussian, interchangeable.
+"""Attention kernels (spec Sec. 1.1), shared by the synthetic and the LRA models: Softmax and (unnormalized)
+Gaussian, interchangeable.
 
 Both map queries (..., n, d) and keys (..., m, d) to attention weights (..., n, m).
 """

@@ -1,5 +1,5 @@
 """Byte-level IMDb loader (LRA 'Text', spec Sec. 6) for the aclImdb folder layout:
-<path>/{train,test}/{pos,neg}/*.txt. Tokens are bytes + 1 (0 is padding), truncated/zero-padded to max_len.
+<path>/{train,test}/{pos,neg}/*.txt. Tokens are bytes + 1 (PAD = 0 is padding), truncated/zero-padded to max_len.
 """
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import DataError
+from ....errors import DataError
+from ..settings import TextData
 
 LABELS = {"neg": 0, "pos": 1}
+PAD = 0                                  # the padding token
 
 
 def encode(text: bytes, max_len: int) -> np.ndarray:
@@ -41,8 +43,8 @@ def subsample(x: np.ndarray, y: np.ndarray, count: int | None, seed: int) -> tup
     return x[order], y[order]
 
 
-def text_dataset(cfg: dict) -> dict:
-    """Train/test token arrays from `lra.text.path` (spec Sec. 6: byte level, max_len, subsample)."""
-    x_train, y_train = subsample(*load_split(cfg["path"], "train", cfg["max_len"]), cfg["subsample"], 0)
-    x_test, y_test = subsample(*load_split(cfg["path"], "test", cfg["max_len"]), cfg["subsample"], 1)
+def text_dataset(cfg: TextData) -> dict:
+    """Train/test token arrays from `data.text.path` (spec Sec. 6: byte level, max_len, subsample)."""
+    x_train, y_train = subsample(*load_split(cfg.path, "train", cfg.max_len), cfg.subsample, 0)
+    x_test, y_test = subsample(*load_split(cfg.path, "test", cfg.max_len), cfg.subsample, 1)
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}

@@ -1,0 +1,28 @@
+"""What every trainer of the study shares: checkpointing derived from the job's context, input tensors, and
+stacking per-part datasets (kernels, D, sigma_Q) into one cell dataset."""
+from __future__ import annotations
+
+import torch
+import xarray as xr
+
+from ...train import Checkpointing
+
+
+def checkpointing(ctx, suffix: str = "") -> Checkpointing:
+    """The job's Checkpointing for one part of a cell (a kernel, a stage, a seed): path and fingerprint + suffix."""
+    path = ctx.checkpoint_path.with_name(ctx.checkpoint_path.name + suffix) if ctx.checkpoint_path else None
+    return Checkpointing(path, ctx.checkpoint_every, ctx.fingerprint + suffix, ctx.stop_after)
+
+
+def tensors(data: dict, keys, ctx, suffix: str = "") -> dict:
+    """Arrays `key + suffix` of a data file as tensors in the job's dtype and device."""
+    return {k: torch.as_tensor(data[k + suffix], dtype=ctx.dtype, device=ctx.device) for k in keys}
+
+
+def stack(parts: list[xr.Dataset], dim) -> xr.Dataset:
+    """Concatenate part datasets along a new dimension (a name or a coordinate DataArray); the scalar
+    `final_step` is every part's, kept once."""
+    ds = xr.concat(parts, dim=dim, data_vars="all", coords="minimal", compat="override", combine_attrs="override")
+    name = dim if isinstance(dim, str) else dim.name
+    ds["final_step"] = ds["final_step"].isel({name: 0}, drop=True)
+    return ds
