@@ -137,3 +137,13 @@ def test_config_reference_is_current():
 
     assert (REPO / "config" / "README.md").read_text() == render(), \
         "regenerate: python -m attndyn.config_docs > config/README.md"
+
+
+def test_the_readme_example_config_is_valid():
+    """The YAML example under "Changing a setting" in README.md validates (and keeps the vocabulary honest)."""
+    import yaml
+
+    text = (REPO / "README.md").read_text()
+    block = text.split("## Changing a setting", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    config = validate({"studies": ["signgd", "multihead", "precond", "kernels"], **yaml.safe_load(block)})
+    assert "s3" not in config["kernels"]["experiments"] and config["signgd"]["optimizers"]["adam"]["lr"] == 3.0e-4

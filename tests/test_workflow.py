@@ -103,11 +103,13 @@ def test_diverging_run_is_flagged_and_workflow_goes_on(tmp_path):
 
 
 def _train_cmd(workdir: Path, out: str) -> list[str]:
-    code = ("import sys; from attndyn.config import load_yaml, deep_merge, validate; from attndyn.jobs import "
-            "run_data, run_train; c = validate(deep_merge(deep_merge(load_yaml('config/config.yaml'), "
-            "load_yaml('config/smoke.yaml')), load_yaml('long.yaml'))); out = sys.argv[1]; "
-            "data = out.replace('.nc', '.npz'); run_data(c, 'signgd', 'synthetic', data); "
-            "run_train(c, 'signgd', 'dynamics', 'optimizer-adam', data, out)")
+    code = ("import sys; from attndyn.config import load_yaml, deep_merge; from attndyn.workflow import validated_plan; "
+            "from attndyn.jobs.data import run_data; from attndyn.jobs.train import run_train; "
+            "c = deep_merge(deep_merge(load_yaml('config/config.yaml'), load_yaml('config/smoke.yaml')), "
+            "load_yaml('long.yaml')); p = validated_plan(c); cell = p.cell('signgd', 'dynamics', 'optimizer-adam'); "
+            "out = sys.argv[1]; data = out.replace('.nc', '.npz'); "
+            "run_data('signgd', p.dataset_params('signgd', cell.dataset), data); "
+            "run_train(c, 'signgd', cell.to_json(), 'code-digest', data, out)")
     return [sys.executable, "-c", code, out]
 
 

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from .config import deep_merge
 from .errors import ConfigError
 from .optim.spec import OptimizerSpec, optimizer_spec
-from .settings import build
+from .settings import build, convert
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,16 @@ class Experiment:
         return [dict(zip(self.sweep, values)) for values in itertools.product(*self.sweep.values())]
 
 
+@dataclass(frozen=True)
+class StudySettings:
+    """The vocabulary every study section shares; a study's `Settings` subclasses it with its own blocks."""
+    seeds: tuple[int, ...]
+    dtype: str                                   # the section's, else the top-level one
+    optimizers: dict[str, dict]                  # entries as written; resolved per experiment
+    log: LogSettings
+    experiments: dict[str, Experiment]
+
+
 def build_experiments(section: Mapping, cls=Experiment, prefix: str = "",
                       study_keys: tuple[str, ...] = ()) -> dict[str, Experiment]:
     """Typed experiments of a section; their optimizers and overrides must name `optimizers` entries, and every
@@ -67,6 +77,22 @@ def build_experiments(section: Mapping, cls=Experiment, prefix: str = "",
                                   f"optimizers ({', '.join(experiment.optimizers)})")
         out[name] = experiment
     return out
+
+
+def section_settings(cls, section: Mapping, top: Mapping, study: str, experiment_cls=Experiment,
+                     study_keys: tuple[str, ...] = ()):
+    """A study's typed section `cls`: the shared vocabulary (seeds, dtype, optimizers, log, experiments) resolved
+    here, every other field built from the section's key of the same name."""
+    import dataclasses
+    import typing
+
+    shared = dict(seeds=tuple(section["seeds"]), dtype=section["dtype"] or top["dtype"],
+                  optimizers=dict(section["optimizers"]), log=log_settings(section["log"]),
+                  experiments=build_experiments(section, experiment_cls, f"{study}.", study_keys))
+    hints = typing.get_type_hints(cls)
+    own = {f.name: convert(hints[f.name], section[f.name], f"{study}.{f.name}")
+           for f in dataclasses.fields(cls) if f.name not in shared}
+    return cls(**shared, **own)
 
 
 def resolved_entry(optimizers: Mapping, experiment: Experiment, name: str) -> dict:

@@ -40,24 +40,25 @@ def _pick_dataclass(members: tuple, value: Mapping, where: str):
     raise ConfigError(f"config error: {where}: keys {sorted(value)} match none of {names}")
 
 
-def _convert(tp, value, where: str):
+def convert(tp, value, where: str):
+    """`value` (plain config data) as type `tp`: a dataclass, a tuple, a dict, a union of them, or a scalar."""
     members = _union_members(tp)
     if members is not None:
         if value is None and NoneType in members:
             return None
         if isinstance(value, Mapping):
-            return _convert(_pick_dataclass(members, value, where), value, where)
-        return _convert(next(m for m in members if m is not NoneType), value, where)
+            return convert(_pick_dataclass(members, value, where), value, where)
+        return convert(next(m for m in members if m is not NoneType), value, where)
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
         return build(tp, value, where)
     if origin is tuple:
         args = typing.get_args(tp)
         inner = args[0] if len(args) == 2 and args[1] is Ellipsis else None
-        return tuple(_convert(inner or args[i], v, f"{where}[{i}]") for i, v in enumerate(value))
+        return tuple(convert(inner or args[i], v, f"{where}[{i}]") for i, v in enumerate(value))
     if origin is dict:
         _, inner = typing.get_args(tp)
-        return {k: _convert(inner, v, f"{where}.{k}") for k, v in value.items()}
+        return {k: convert(inner, v, f"{where}.{k}") for k, v in value.items()}
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
@@ -78,7 +79,7 @@ def build(cls, mapping: Mapping, where: str = ""):
     if missing:
         raise ConfigError(f"config error: {where or cls.__name__}: missing key {missing[0]!r}")
     hints = _hints(cls)
-    return cls(**{k: _convert(hints[k], v, f"{where}.{k}" if where else k) for k, v in mapping.items()})
+    return cls(**{k: convert(hints[k], v, f"{where}.{k}" if where else k) for k, v in mapping.items()})
 
 
 def as_plain(obj) -> Any:
@@ -100,7 +101,7 @@ def canonical_json(obj) -> str:
 def parse(tp, text: str):
     """Read back `canonical_json(obj)` as an instance of `tp`, a dataclass or a union of dataclasses
     (what a job receives from its rule params)."""
-    return _convert(tp, json.loads(text), getattr(tp, "__name__", "settings"))
+    return convert(tp, json.loads(text), getattr(tp, "__name__", "settings"))
 
 
 def replace_path(obj, path: str, value):

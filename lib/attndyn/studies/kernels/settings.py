@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Mapping, Union
 
 from ...config import deep_merge
-from ...experiments import Experiment, LogSettings, build_experiments, check_block, experiment_optimizer, log_settings
+from ...experiments import Experiment, LogSettings, StudySettings, check_block, experiment_optimizer, section_settings
 from ...optim.spec import OptimizerSpec
 from ...settings import as_plain, build
 
@@ -191,8 +191,8 @@ class Checks:
 
 # ---- cells: one class per experiment kind (their field names tell them apart) -----------------------------------
 @dataclass(frozen=True)
-class S1Cell:
-    """S1: every kernel and every D of the grid in one job; `train` names the trained weights."""
+class CellBase:
+    """What every kernels cell has; each kind adds its own fields."""
     kind: str
     seeds: tuple[int, ...]
     data: Dataset
@@ -200,92 +200,58 @@ class S1Cell:
     optimizer: OptimizerSpec
     log: LogSettings
     dtype: str
+
+
+@dataclass(frozen=True)
+class S1Cell(CellBase):
+    """S1: every kernel and every D of the grid in one job; `train` names the trained weights."""
     kernels: tuple[str, ...]
     train: str
 
 
 @dataclass(frozen=True)
-class S2Cell:
+class S2Cell(CellBase):
     """S2: one kernel, every sigma_Q x seed in one batch."""
-    kind: str
-    seeds: tuple[int, ...]
-    data: Dataset
-    attention: KernelOptions
-    optimizer: OptimizerSpec
-    log: LogSettings
-    dtype: str
     kernel: str
 
 
 @dataclass(frozen=True)
-class S3Cell:
+class S3Cell(CellBase):
     """S3: stage 1 once, then stage 2 and the slice per kernel."""
-    kind: str
-    seeds: tuple[int, ...]
-    data: Dataset
-    attention: KernelOptions
-    optimizer: OptimizerSpec
-    log: LogSettings
-    dtype: str
     kernels: tuple[str, ...]
     landscape: Landscape
 
 
 @dataclass(frozen=True)
-class TaskCell:
+class TaskCell(CellBase):
     """An LRA task (pathfinder, text): one kernel, seeds looped."""
-    kind: str
-    seeds: tuple[int, ...]
-    data: Dataset
-    attention: KernelOptions
-    optimizer: OptimizerSpec
-    log: LogSettings
-    dtype: str
     kernel: str
     network: LRAModel
 
 
 @dataclass(frozen=True)
-class TaskLandscapeCell:
+class TaskLandscapeCell(CellBase):
     """An LRA landscape: stage 1 = the task's Softmax cell (CellSpec.needs); stage 2 and the slice per kernel."""
-    kind: str
-    seeds: tuple[int, ...]
-    data: Dataset
-    attention: KernelOptions
-    optimizer: OptimizerSpec
-    log: LogSettings
-    dtype: str
     kernels: tuple[str, ...]
     network: LRAModel
     landscape: Landscape
 
 
-Cell = Union[S1Cell, S2Cell, S3Cell, TaskCell, TaskLandscapeCell]
+Cell = S1Cell | S2Cell | S3Cell | TaskCell | TaskLandscapeCell
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(StudySettings):
     """The whole `kernels:` section, typed."""
-    seeds: tuple[int, ...]
-    dtype: str
     kernels: tuple[str, ...]
     model: Model
     data: DataBlocks
-    optimizers: dict[str, dict]                 # entries as written; resolved per experiment
-    log: LogSettings
-    experiments: dict[str, KernelsExperiment]
     figures: Figures
     checks: Checks
 
 
 def study_settings(section: Mapping, top: Mapping) -> Settings:
-    return Settings(
-        seeds=tuple(section["seeds"]), dtype=section["dtype"] or top["dtype"], kernels=tuple(section["kernels"]),
-        model=build(Model, section["model"], "kernels.model"), data=build(DataBlocks, section["data"], "kernels.data"),
-        optimizers=dict(section["optimizers"]), log=log_settings(section["log"]),
-        experiments=build_experiments(section, KernelsExperiment, prefix="kernels."),
-        figures=build(Figures, section["figures"], "kernels.figures"),
-        checks=build(Checks, section["checks"], "kernels.checks"))
+    return section_settings(Settings, section, top, "kernels", KernelsExperiment)
 
 
 # ---- what one experiment runs with ---------------------------------------------------------------------------------

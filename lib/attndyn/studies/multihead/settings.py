@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from ...experiments import Experiment, LogSettings, build_experiments, log_settings
+from ...experiments import Experiment, LogSettings, StudySettings, section_settings
 from ...optim.spec import OptimizerSpec
 from ...settings import build
 
@@ -90,25 +90,13 @@ class Cell:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(StudySettings):
     """The whole `multihead:` section, typed."""
-    seeds: tuple[int, ...]
-    dtype: str
     data: DataBlocks
     model: Model
-    optimizers: dict[str, dict]                 # entries as written; resolved per experiment
-    log: LogSettings
-    experiments: dict[str, Experiment]
     figures: Figures
     checks: Checks
 
 
 def study_settings(section: Mapping, top: Mapping) -> Settings:
-    return Settings(
-        seeds=tuple(section["seeds"]), dtype=section["dtype"] or top["dtype"],
-        data=build(DataBlocks, section["data"], "multihead.data"),
-        model=build(Model, section["model"], "multihead.model"),
-        optimizers=dict(section["optimizers"]), log=log_settings(section["log"]),
-        experiments=build_experiments(section, prefix="multihead.", study_keys=OPTIMIZER_KEYS),
-        figures=build(Figures, section["figures"], "multihead.figures"),
-        checks=build(Checks, section["checks"], "multihead.checks"))
+    return section_settings(Settings, section, top, "multihead", study_keys=OPTIMIZER_KEYS)

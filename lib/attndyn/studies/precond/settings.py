@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from ...errors import ConfigError
-from ...experiments import Experiment, LogSettings, build_experiments, experiment_optimizer, log_settings
+from ...experiments import Experiment, LogSettings, StudySettings, experiment_optimizer, section_settings
 from ...optim.spec import OptimizerSpec, optimizer_spec
 from ...settings import build
 
@@ -97,15 +97,10 @@ class Cell:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(StudySettings):
     """The whole `precond:` section, typed."""
-    seeds: tuple[int, ...]
-    dtype: str
     data: Data
     model: Model
-    optimizers: dict[str, dict]         # entries as written; resolved per experiment by `optimizer`
-    log: LogSettings
-    experiments: dict[str, PrecondExperiment]
     figures: Figures
     checks: Checks
 
@@ -128,10 +123,4 @@ def table_spec(name: str, entry: Mapping) -> OptimizerSpec:
 def study_settings(section: Mapping, top: Mapping) -> Settings:
     for name, entry in section["optimizers"].items():
         table_spec(name, entry)                          # unknown rule or setting: one line naming the key
-    return Settings(
-        seeds=tuple(section["seeds"]), dtype=section["dtype"] or top["dtype"],
-        data=build(Data, section["data"], "precond.data"), model=build(Model, section["model"], "precond.model"),
-        optimizers=dict(section["optimizers"]), log=log_settings(section["log"]),
-        experiments=build_experiments(section, PrecondExperiment, PREFIX, INIT_KEYS),
-        figures=build(Figures, section["figures"], "precond.figures"),
-        checks=build(Checks, section["checks"], "precond.checks"))
+    return section_settings(Settings, section, top, "precond", PrecondExperiment, INIT_KEYS)
