@@ -85,3 +85,22 @@ def test_netcdf_roundtrip_and_corrupt_file(tmp_path):
     (tmp_path / "bad.nc").write_bytes(b"not a netcdf file")
     with pytest.raises(DataError, match="bad.nc"):
         read_netcdf(tmp_path / "bad.nc")
+
+
+def test_aggregate_keeps_run_summaries_off_the_step_axis(tmp_path):
+    """Cells of different lengths stack on the sweep axis; final_step and diverged stay per cell and seed, and
+    `final` reads each run at its own last step."""
+    from attndyn.results import aggregate, final
+
+    paths = []
+    for name, steps in (("short", 10), ("long", 30)):
+        result = train(_quadratic_problem([0.5, 0.3], steps=steps))
+        ds = cell_dataset(result, {"train_loss": Var("loss"), "w_norm": Var("norm")}, [0, 1], {"optimizer": name}, {})
+        paths.append(tmp_path / f"{name}.nc")
+        write_netcdf(ds, paths[-1])
+    combined = aggregate(paths, ["optimizer"], {})
+    assert combined.final_step.dims == ("optimizer",) and combined.diverged.dims == ("optimizer", "seed")
+    last = final(combined, "train_loss")
+    assert last.dims == ("optimizer", "seed")
+    short = read_netcdf(paths[0])
+    assert np.array_equal(last.sel(optimizer="short").values, short.train_loss.isel(step=-1).values)

@@ -75,7 +75,8 @@ def aggregate(cell_paths: Sequence[str | Path], axes: Sequence[str], attrs: dict
         ds = ds.expand_dims(list(axes))
         # object dtype: combining fixed-width numpy strings would truncate ('signgd' -> 'sign')
         parts.append(ds.assign_coords({a: ds[a].values.astype(object) for a in axes if ds[a].dtype.kind in "US"}))
-    combined = xr.combine_by_coords(parts, combine_attrs="drop_conflicts", join="outer")
+    combined = xr.combine_by_coords(parts, combine_attrs="drop_conflicts", join="outer", data_vars="minimal",
+                                   coords="minimal", compat="override")
     if isinstance(combined, xr.DataArray):  # pragma: no cover - defensive
         combined = combined.to_dataset()
     combined.attrs.update(attrs)
