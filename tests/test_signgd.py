@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import xarray as xr
 
 from attndyn.config import deep_merge, normalize_section
 from attndyn.studies import get_study
@@ -169,3 +170,116 @@ def test_training_active_coordinates_equals_training_all(smoke_config, optimizer
     full = _run_cell(deep_merge(section, {"optimizers": {optimizer: {"weight_decay": 1e-300}}}), [0, 1], optimizer, 40)
     for name in ("train_loss", "test_loss", "query_noise", "key_signal", "norm_WQ", "mean_value_noise"):
         np.testing.assert_array_equal(compact[name], full[name])
+
+
+# ---- negative controls of the claims: synthetic datasets shaped like dynamics.nc --------------------------------
+from attndyn.studies.signgd import claims as sc  # noqa: E402
+
+STEPS = np.unique(np.r_[np.arange(0, 21), np.geomspace(20, 3000, 60).round().astype(int), 100, 150, 300, 900])
+
+
+def _dynamics(curves: dict | None = None) -> xr.Dataset:
+    """A dynamics-like dataset (optimizer, seed, step, neuron, sample) where SignGD, Adam and GD behave as the paper
+    says; `curves` replaces any (optimizer, variable) -> function of t (array) -> values."""
+    t = STEPS.astype(float)
+    base = {
+        ("signgd", "train_loss"): lambda t: 0.7 * np.exp(-0.012 * t), ("adam", "train_loss"): lambda t: 0.7 / (1 + t / 50),
+        ("gd", "train_loss"): lambda t: 0.7 / (1 + t / 10),
+        ("signgd", "test_loss"): lambda t: 0.69 - 0.02 * (t > 50), ("adam", "test_loss"): lambda t: 0.69 + 0 * t,
+        ("gd", "test_loss"): lambda t: 0.69 * np.exp(-t / 200) + 0.05,
+        ("signgd", "test_acc"): lambda t: 0.6 + 0 * t, ("adam", "test_acc"): lambda t: 0.58 + 0 * t,
+        ("gd", "test_acc"): lambda t: np.minimum(1.0, 0.5 + t / 100),
+        ("signgd", "mean_value_noise"): lambda t: 0.006 * t, ("signgd", "qk_noise_sign_agreement"): lambda t: 0.5 + 0.5 * np.minimum(1, t / 40),
+        ("signgd", "key_signal_opposite"): lambda t: 0.5 + 0.5 * np.clip((t - 30) / 100, 0, 1),
+        ("signgd", "query_signal_majority"): lambda t: 0.5 + 0.5 * np.clip((t - 30) / 100, 0, 1),
+        ("signgd", "s21"): lambda t: 0.5 * np.exp(-np.clip(t - 60, 0, None) / 30), ("signgd", "s11"): lambda t: 0.5 + 0 * t,
+        ("signgd", "key_noise_alignment"): lambda t: np.minimum(1, 0.5 + t / 1000),
+        ("signgd", "query_noise_alignment"): lambda t: np.minimum(1, 0.5 + t / 1000),
+        ("adam", "query_noise_alignment"): lambda t: 0.6 + 0 * t,
+    }
+    base.update(curves or {})
+    opts, shape = ["signgd", "adam", "gd"], (3, 3, len(t))
+    data = {}
+    for var in {v for _, v in base}:
+        arr = np.full(shape, np.nan)
+        for i, o in enumerate(opts):
+            if (o, var) in base:
+                arr[i] = base[o, var](t)[None, :] * (1 + 1e-3 * np.arange(3)[:, None])
+        data[var] = (("optimizer", "seed", "step"), arr)
+    noise = 0.05 * np.ones((3, 3, len(t), 2, 4))
+    data["key_noise"] = data["query_noise"] = (("optimizer", "seed", "step", "neuron", "sample"), noise)
+    data["mean_value_noise"] = (("optimizer", "seed", "step", "sample"), np.repeat(data["mean_value_noise"][1][..., None], 4, -1))
+    for var in ("s21", "s11"):
+        data[var] = (("optimizer", "seed", "step", "sample"), np.repeat(data[var][1][..., None], 4, -1))
+    data["final_step"] = (("optimizer",), np.full(3, STEPS[-1]))
+    return xr.Dataset(data, coords={"optimizer": opts, "seed": [0, 1, 2], "step": STEPS})
+
+
+@pytest.fixture(scope="module")
+def checks():
+    return _settings({}).checks
+
+
+def test_claims_pass_on_a_run_that_behaves_as_the_paper_says(checks):
+    ds = _dynamics()
+    sg = ds.sel(optimizer="signgd")
+    rows = [sc.c1_linear_rate(ds, checks), sc.c2_signgd_poor_generalization(ds, checks), sc.c3_gd_generalizes(ds, checks),
+            sc.c4_stage_one(sg, checks, 2), *sc.c4_threshold_rows(sg, checks), sc.c4_stages_in_order(sg, checks),
+            sc.c5_adam_like_signgd(ds, checks)]
+    assert all(r.passed for r in rows), [r.claim for r in rows if not r.passed]
+    assert all(r.fails_if and r.source and r.depends_on for r in rows)
+
+
+@pytest.mark.parametrize("row, curves", [
+    ("c1", {("signgd", "train_loss"): lambda t: 0.7 * (1 + t) ** -1.5}),                 # a power law, not linear
+    ("c2", {("signgd", "test_loss"): lambda t: 0.69 * np.exp(-t / 500)}),                 # test loss falls after t=300
+    ("c3", {("gd", "test_acc"): lambda t: 0.7 + 0 * t}),                                   # GD does not generalize
+    ("order", {("signgd", "s21"): lambda t: 0.5 * np.exp(-t / 30)}),                       # s21 falls before stage III
+    ("c5", {("adam", "query_noise_alignment"): lambda t: np.minimum(1, 0.5 + t / 500)}),   # Adam flips too
+    ("c5", {("adam", "train_loss"): lambda t: 0.7 * np.exp(-0.02 * t)}),                   # Adam as fast as SignGD
+])
+def test_each_claim_fails_where_the_paper_is_wrong(checks, row, curves):
+    ds = _dynamics(curves)
+    sg = ds.sel(optimizer="signgd")
+    check = {"c1": lambda: sc.c1_linear_rate(ds, checks), "c2": lambda: sc.c2_signgd_poor_generalization(ds, checks),
+             "c3": lambda: sc.c3_gd_generalizes(ds, checks), "order": lambda: sc.c4_stages_in_order(sg, checks),
+             "c5": lambda: sc.c5_adam_like_signgd(ds, checks)}[row]
+    assert not check().passed
+
+
+def test_stage_one_fails_when_key_noise_moves_early(checks):
+    ds = _dynamics()
+    moving = ds.key_noise.copy()
+    moving[dict(step=slice(1, None))] = 0.05 * 1.5                                         # 50 % move by t = 1
+    sg = ds.assign(key_noise=moving).sel(optimizer="signgd")
+    assert not sc.c4_stage_one(sg, checks, 2).passed
+
+
+def test_one_failing_seed_fails_the_row(checks):
+    """Per-seed verdicts: a mean over seeds would hide this seed."""
+    ds = _dynamics()
+    acc = ds.test_acc.copy()
+    acc.loc[dict(optimizer="gd", seed=2)] = 0.6
+    assert not sc.c3_gd_generalizes(ds.assign(test_acc=acc), checks).passed
+
+
+def test_snr_and_digits_rows_fail_when_gd_is_no_better():
+    c = _settings({}).checks
+    t = STEPS
+    def ds_for(axis, values, gd_loss, drop_gd):
+        shape = (len(values), 3, 3, len(t))
+        test_loss = np.full(shape, 0.5)
+        test_loss[:, 2] = gd_loss
+        acc = np.full(shape, 1.0)
+        acc[-1, :2] = 0.5
+        acc[-1, 2] = 1.0 - drop_gd
+        return xr.Dataset({"test_loss": ((axis, "optimizer", "seed", "step"), test_loss),
+                           "test_acc": ((axis, "optimizer", "seed", "step"), acc),
+                           "train_loss": ((axis, "optimizer", "seed", "step"), np.full(shape, 1e-3)),
+                           "final_step": ((axis, "optimizer"), np.full((len(values), 3), t[-1]))},
+                          coords={axis: values, "optimizer": ["signgd", "adam", "gd"], "seed": [0, 1, 2], "step": t})
+    assert all(r.passed for r in sc.c6_not_only_noise(ds_for("snr", [0.5, 1.0], 0.01, 0.0), c))
+    assert not any(r.passed for r in sc.c6_not_only_noise(ds_for("snr", [0.5, 1.0], 0.3, 0.0), c))
+    digits = sc.c7_noisy_digits(ds_for("sigma_p", [0.0, 0.5], 0.01, 0.0), c)
+    assert all(r.passed for r in digits)
+    assert not sc.c7_noisy_digits(ds_for("sigma_p", [0.0, 0.5], 0.01, 0.5), c)[1].passed

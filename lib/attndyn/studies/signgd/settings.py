@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from ...experiments import Experiment, LogSettings, build_experiments, log_settings
+from ...experiments import Experiment, LogSettings, StudySettings, section_settings
 from ...optim.spec import OptimizerSpec
 from ...settings import build
 
@@ -75,8 +75,11 @@ class Checks:
     C1_loglinear_r2_min: float
     C2_signgd_test_loss_min: float
     C2_signgd_test_acc_max: float
+    C2_from_t: int
     C3_gd_test_acc_min: float
     C3_gd_test_loss_max: float
+    C4_qk_near_init_max: float
+    C4_onset_fraction: float
     C4_qk_agreement_min: float
     C4_qk_agreement_by_t: int
     C4_majority_min: float
@@ -109,25 +112,14 @@ class Cell:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(StudySettings):
     """The whole `signgd:` section, typed."""
-    seeds: tuple[int, ...]
-    dtype: str
     data: DataBlocks
     model: Model
-    optimizers: dict[str, dict]                 # entries as written; resolved per experiment
-    log: LogSettings
-    experiments: dict[str, Experiment]
     figures: Figures
     checks: Checks
 
 
 def study_settings(section: Mapping, top: Mapping) -> Settings:
-    return Settings(
-        seeds=tuple(section["seeds"]), dtype=section["dtype"] or top["dtype"],
-        data=build(DataBlocks, section["data"], "signgd.data"), model=build(Model, section["model"], "signgd.model"),
-        optimizers=dict(section["optimizers"]), log=log_settings(section["log"]),
-        experiments=build_experiments(section, prefix="signgd."),
-        figures=build(Figures, section["figures"], "signgd.figures"),
-        checks=build(Checks, section["checks"], "signgd.checks"))
+    return section_settings(Settings, section, top, "signgd")
 
