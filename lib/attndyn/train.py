@@ -124,12 +124,20 @@ def _restore(problem, state, log) -> tuple[int, torch.Tensor, torch.Tensor, floa
     return state["step"], state["diverged"], state["diverged_step"], state["elapsed"]
 
 
+def _flag_diverged(losses: torch.Tensor, step: int, diverged: torch.Tensor, diverged_step: torch.Tensor) -> None:
+    """Mark runs whose loss is not finite (first step recorded); a no-op, one check, while every loss is finite."""
+    finite = torch.isfinite(losses.detach())
+    if bool(finite.all()):
+        return
+    bad = ~finite & ~diverged
+    diverged_step[bad] = step
+    diverged |= bad
+
+
 def _probe(problem: Problem, log: _Log, step: int, diverged, diverged_step) -> None:
     with torch.no_grad():
         values = problem.probe()
-    bad = ~torch.isfinite(values["train_loss"]) & ~diverged
-    diverged_step[bad] = step
-    diverged |= bad
+    _flag_diverged(values["train_loss"], step, diverged, diverged_step)
     log.record(step, values, diverged)
 
 
@@ -163,11 +171,10 @@ def train(problem: Problem, ckpt: Checkpointing | None = None) -> TrainResult:
 def _one_step(problem: Problem, step: int, diverged: torch.Tensor, diverged_step: torch.Tensor) -> None:
     problem.optimizer.zero_grad(set_to_none=True)
     losses = problem.loss(step, problem.generator)                       # (R,)
-    bad = ~torch.isfinite(losses.detach()) & ~diverged
-    diverged_step[bad] = step
-    diverged |= bad
+    _flag_diverged(losses, step, diverged, diverged_step)
     losses.sum().backward()
-    _mask_diverged_grads(problem.params, diverged)
+    if bool(diverged.any()):                                             # only once a run has diverged
+        _mask_diverged_grads(problem.params, diverged)
     problem.optimizer.step()
     if problem.after_step is not None:
         problem.after_step()
