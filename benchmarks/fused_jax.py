@@ -21,13 +21,15 @@ def _project(W, idx, val):
 
 
 def signgd_loss(params, idx, val, y, temperature):
-    """Logistic loss of f(W, X) = sum_l sum_a softmax_a(<W_Q x_l, W_K x_a>) <vbar, x_a> for one run."""
-    Q = jnp.stack([_project(params["WQ"], i, v) for i, v in zip(idx, val)], 1)          # (n, L, m_k)
-    K = jnp.stack([_project(params["WK"], i, v) for i, v in zip(idx, val)], 1)
+    """Logistic loss of f(W, X) = sum_l sum_a softmax_a(<W_Q x_l, W_K x_a>) <vbar, x_a> for one run; every row of
+    the four matrices is projected (one gather-product), the value rows then combined with c = (+1/m_v, -1/m_v)."""
+    W = jnp.concatenate([params[k] for k in ("WQ", "WK", "WV_plus", "WV_minus")], 0)   # (M, K)
+    m_k, m_v = params["WQ"].shape[0], params["WV_plus"].shape[0]
+    P = jnp.stack([_project(W, i, v) for i, v in zip(idx, val)], 1)                    # (n, L, M)
+    Q, K = P[..., :m_k], P[..., m_k:2 * m_k]
+    c = jnp.concatenate([jnp.full(m_v, 1.0 / m_v), jnp.full(m_v, -1.0 / m_v)])
     S = jax.nn.softmax(jnp.einsum("nlk,nak->nla", Q, K) / temperature, axis=-1)        # (n, L, L)
-    vbar = params["WV_plus"].mean(0) - params["WV_minus"].mean(0)                        # (K,)
-    values = jnp.stack([_project(vbar[None], i, v)[:, 0] for i, v in zip(idx, val)], 1)  # (n, L)
-    f = jnp.einsum("nla,na->n", S, values)
+    f = jnp.einsum("nla,na->n", S, P[..., 2 * m_k:] @ c)
     return jnp.mean(jax.nn.softplus(-y * f))
 
 

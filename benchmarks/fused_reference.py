@@ -67,9 +67,8 @@ def signgd_problem(seeds: int, steps: int):
     model = cell.settings.model
     init = init_params(seeds, X.d, model.m_k, model.m_v, model.sigma_0, list(range(seeds)), F64, CPU)
     active = ActiveCoordinates(X, init)
-    assert all(torch.equal(active.params[k], problem.params[k]) for k in problem.params)
     inputs = {"idx": [i.numpy() for i in active.X.idx], "val": [v.numpy() for v in active.X.val], "y": y.numpy(),
-              "params": {k: v.detach().numpy().copy() for k, v in active.params.items()},
+              "params": {k: v.detach().numpy().copy() for k, v in active.compact.items()},
               "lr": cell.settings.optimizer.lr, "temperature": model.temperature}
     return problem, inputs
 

@@ -157,9 +157,9 @@ def test_active_coordinates_cover_every_token_and_round_trip():
         touched = set(X._idx[r].flatten().tolist())
         assert touched <= set(sub.active[r].tolist()) and len(set(sub.active[r].tolist())) == sub.active.shape[1]
     assert sub.active.shape[1] < 200
-    assert all(torch.equal(sub.full()[k], init[k]) for k in init)
+    assert all(torch.equal(sub.full(sub.compact)[k], init[k]) for k in init)
     with torch.no_grad():
-        assert torch.allclose(sub.X.project(sub.params["WQ"]), X.project(init["WQ"]), atol=1e-14)
+        assert torch.allclose(sub.X.project(sub.compact["WQ"]), X.project(init["WQ"]), atol=1e-14)
 
 
 @pytest.mark.parametrize("optimizer", ["signgd", "adam", "gd"])
@@ -283,3 +283,26 @@ def test_snr_and_digits_rows_fail_when_gd_is_no_better():
     digits = sc.c7_noisy_digits(ds_for("sigma_p", [0.0, 0.5], 0.01, 0.0), c)
     assert all(r.passed for r in digits)
     assert not sc.c7_noisy_digits(ds_for("sigma_p", [0.0, 0.5], 0.01, 0.5), c)[1].passed
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
+def test_fused_loss_and_its_backward_equal_autograd_through_the_model(temperature):
+    """The train step's fused loss (one sparse product, hand-written backward) against model.forward + autograd."""
+    from attndyn.studies.signgd.fused import fused_loss, pack, unpack, value_weights
+
+    data = _synthetic(n=5, d=12, s=3, seeds=[0, 1])
+    X, y = tokens(data, "train", F64, CPU)
+    params = init_params(2, 12, 3, 4, 0.5, [0, 1], F64, CPU)
+    W = pack(params).requires_grad_(True)
+    c = value_weights(4, F64, CPU)
+    assert c.dtype == F64 and c[0].item() == 1 / 4 and c[-1].item() == -1 / 4
+    ours = fused_loss(W, X, y, 3, c, temperature)
+    reference = logistic_loss(forward(params, X, temperature), y)
+    assert torch.allclose(ours, reference, rtol=1e-13, atol=0)
+    grad_ours, = torch.autograd.grad(ours.sum(), W)
+    grads = torch.autograd.grad(reference.sum(), list(params.values()))
+    grad_ref = pack(dict(zip(params, grads)))
+    assert torch.allclose(grad_ours, grad_ref, rtol=1e-12, atol=1e-15)
+    assert all(torch.equal(unpack(W, 3, 4)[k], params[k]) for k in params)
+    loss = lambda w: fused_loss(w, X, y, 3, c, temperature).sum()                  # noqa: E731
+    assert torch.autograd.gradcheck(loss, (W.detach().clone().requires_grad_(True),), eps=1e-6, atol=1e-8)

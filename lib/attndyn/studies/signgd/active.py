@@ -14,17 +14,18 @@ from .tokens import Tokens
 
 
 class ActiveCoordinates:
-    """Compact trainable parameters on the touched coordinates, and the full matrices on demand."""
+    """The touched coordinates of every run: the tokens and initial weights restricted to them, and the full
+    matrices rebuilt from restricted ones."""
 
     def __init__(self, X: Tokens, init: dict[str, torch.Tensor]):
         self.active = X.active()                                           # (R, K) coordinates
         self.X = X.restricted(self.active)                                 # tokens in local coordinates
         self.init = {k: v.detach() for k, v in init.items()}               # (R, m, d) each
-        self.params = {k: v.gather(2, self._index(v)).requires_grad_(True) for k, v in self.init.items()}
+        self.compact = {k: v.gather(2, self._index(v)) for k, v in self.init.items()}   # (R, m, K) each
 
     def _index(self, W: torch.Tensor) -> torch.Tensor:
         return self.active[:, None, :].expand(-1, W.shape[1], -1)          # (R, m, K)
 
-    def full(self) -> dict[str, torch.Tensor]:
-        """The full (R, m, d) matrices: initial values off the active coordinates."""
-        return {k: self.init[k].scatter(2, self._index(v), v.detach()) for k, v in self.params.items()}
+    def full(self, compact: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The full (R, m, d) matrices of restricted ones (R, m, K): initial values off the active coordinates."""
+        return {k: self.init[k].scatter(2, self._index(v), v.detach()) for k, v in compact.items()}

@@ -10,10 +10,11 @@ from ...optim.spec import run_length
 from ...train import Problem
 from ..base import CellSpec, RunContext
 from .active import ActiveCoordinates
-from .model import forward, init_params, logistic_loss
+from .fused import fused_loss, pack, unpack, value_weights
+from .model import init_params
 from .probes import FEATURE_VARS, GLOBAL_VARS, feature_probes, global_probes
 from .settings import Cell
-from .tokens import tokens
+from .tokens import Tokens, tokens
 
 
 def _signal_direction(d: int, mu_norm: float, dtype, device) -> torch.Tensor:
@@ -22,8 +23,17 @@ def _signal_direction(d: int, mu_norm: float, dtype, device) -> torch.Tensor:
     return mu
 
 
+def trained_weights(X: Tokens, init: dict, weight_decay: float) -> tuple[dict, Tokens, object]:
+    """(the weights to train (R, m, K), the tokens they see, compact -> full (R, m, d) matrices): the active
+    coordinates without weight decay (exact, active.py), every coordinate with it."""
+    if weight_decay == 0.0:
+        subspace = ActiveCoordinates(X, init)
+        return subspace.compact, subspace.X, subspace.full
+    return init, X, lambda compact: {k: v.detach() for k, v in compact.items()}
+
+
 def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> tuple[Problem, dict]:
-    """Parameters (R, ...), full-batch loss and probes for one cell."""
+    """The packed parameter W (R, K, M), the fused full-batch loss and the probes of one cell."""
     s: Cell = cell.settings
     model, opt = s.model, s.optimizer
     train_set = tokens(data, "train", ctx.dtype, ctx.device)          # X: Tokens (R, n, 2, .), y (R, n)
@@ -31,28 +41,24 @@ def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> tuple[Problem,
     X, y = train_set
     runs, d = y.shape[0], X.d
     init = init_params(runs, d, model.m_k, model.m_v, model.sigma_0, list(s.data.seeds), ctx.dtype, ctx.device)
-    if opt.settings.get("weight_decay", 0.0) == 0.0:                  # exact: see active.py
-        subspace = ActiveCoordinates(X, init)
-        params, X_train, full_params = subspace.params, subspace.X, subspace.full
-    else:
-        params, X_train, full_params = init, X, lambda: init
-    temperature = model.temperature
+    compact, X_train, to_full = trained_weights(X, init, opt.settings.get("weight_decay", 0.0))
+    W = pack(compact).requires_grad_(True)                             # (R, K, M)
+    c = value_weights(model.m_v, ctx.dtype, ctx.device)
     mu = _signal_direction(d, getattr(s.data.params, "mu_norm", 1.0), ctx.dtype, ctx.device)
 
     def loss(step, gen):
-        return logistic_loss(forward(params, X_train, temperature), y)   # (R,)
+        return fused_loss(W, X_train, y, model.m_k, c, model.temperature)   # (R,)
 
     def probe():
-        full = full_params()
-        out = global_probes(full, train_set, test_set, temperature)
+        full = to_full(unpack(W.detach(), model.m_k, model.m_v))
+        out = global_probes(full, train_set, test_set, model.temperature)
         if s.features:
-            out.update(feature_probes(full, X, y, mu, temperature))
+            out.update(feature_probes(full, X, y, mu, model.temperature))
         return out
 
     steps = run_length(opt)
-    optimizer = build(opt, params.values())
     variables = {**GLOBAL_VARS, **(FEATURE_VARS if s.features else {})}
-    return Problem(params, loss, probe, optimizer, steps, step_grid(s.log, steps)), variables
+    return Problem({"W": W}, loss, probe, build(opt, [W]), steps, step_grid(s.log, steps)), variables
 
 
 def train_cell(cell: CellSpec, data: dict, ctx: RunContext):

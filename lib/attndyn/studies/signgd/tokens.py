@@ -33,11 +33,11 @@ class Tokens:
     def project(self, W: torch.Tensor) -> torch.Tensor:
         """<w_m, x^(l)> for every row w_m of W (R, m, d): returns (R, n, L, m)."""
         R, m, d = W.shape
-        S, S_T = self._block_matrices()
+        S, S_T = self.block_matrices()
         out = _SparseProduct.apply(S, S_T, W.transpose(1, 2).reshape(R * d, m))    # (R n L, m)
         return out.reshape(*self.shape, m)
 
-    def _block_matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def block_matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Sparse CSR S (R n L, R d), row (r, i, l) = token l of sample i of run r in run r's columns, and S^T."""
         if self._blocks is None:
             R, n, L = self.shape
