@@ -173,3 +173,31 @@ def test_foreign_adam_state_is_rejected_at_load():
     state["state"][0] = {"m": torch.zeros(4), "v": torch.zeros(4), "step": 1}
     with pytest.raises(ValueError, match="expected torch.optim.Adam's"):
         Adam([W0.clone().requires_grad_(True)], lr=0.01).load_state_dict(state)
+
+
+@pytest.mark.parametrize("make, per_run_settings", [
+    (GD, {"lr": [0.1, 0.3, 0.05]}),
+    (HeavyBall, {"lr": [0.1, 0.2, 0.05], "beta": [0.9, 0.5, 0.0]}),
+    (SignGD, {"lr": [0.1, 0.01, 0.3]}),
+    (Adam, {"lr": [0.01, 0.1, 0.001], "betas": [(0.9, 0.999), (0.5, 0.9), (0.0, 0.99)], "eps": [1e-8, 1e-3, 1.0]}),
+])
+def test_per_run_hyperparameters_equal_separate_runs(make, per_run_settings):
+    """A sweep of hyperparameters trained as one ensemble (per-run tensors) equals each run on its own."""
+    runs = 3
+    w0 = torch.stack([W0 * (r + 1) for r in range(runs)])                                  # (R, 4)
+    grads = [torch.stack([g * (r - 1) for r in range(runs)]) for g in (G1, G2, G1 * 3)]
+
+    def tensor(values):
+        return tuple(torch.tensor(v, dtype=torch.float64) for v in zip(*values)) if isinstance(values[0], tuple) \
+            else torch.tensor(values, dtype=torch.float64)
+    batched = w0.clone().requires_grad_(True)
+    opt = make([batched], **{k: tensor(v) for k, v in per_run_settings.items()})
+    singles = [w0[r].clone().requires_grad_(True) for r in range(runs)]
+    alone = [make([singles[r]], **{k: v[r] for k, v in per_run_settings.items()}) for r in range(runs)]
+    for g in grads:
+        batched.grad = g.clone()
+        opt.step()
+        for r in range(runs):
+            singles[r].grad = g[r].clone()
+            alone[r].step()
+    assert torch.allclose(batched.detach(), torch.stack([s.detach() for s in singles]), rtol=1e-12, atol=1e-14)

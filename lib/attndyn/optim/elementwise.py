@@ -7,20 +7,44 @@ Each update is per coordinate, so a batched ensemble trains exactly like indepen
 Weight decay is written once, in the base class: L2 added to the gradient, or decoupled
 (w <- w (1 - lr lambda) before the update) for rules that say so. Arguments are checked as
 torch.optim checks them (ValueError naming the argument).
+
+Any hyperparameter may also be a per-run tensor (R,) for parameters with a leading run dimension R: then each
+run of a batched ensemble has its own value (a learning-rate or beta sweep trained as one ensemble).
 """
 from __future__ import annotations
 
 import torch
 
+Hyper = float | torch.Tensor          # a number, or one value per run (R,)
 
-def check_nonnegative(name: str, value: float) -> None:
-    if not 0.0 <= value:
+
+def _values(value: Hyper) -> list[float]:
+    return value.flatten().tolist() if isinstance(value, torch.Tensor) else [value]
+
+
+def check_nonnegative(name: str, value: Hyper) -> None:
+    if not all(0.0 <= v for v in _values(value)):
         raise ValueError(f"Invalid {name}: {value} (must be >= 0)")
 
 
-def check_unit(name: str, value: float) -> None:
-    if not 0.0 <= value < 1.0:
+def check_unit(name: str, value: Hyper) -> None:
+    if not all(0.0 <= v < 1.0 for v in _values(value)):
         raise ValueError(f"Invalid {name}: {value} (must be in [0, 1))")
+
+
+def per_run(value: Hyper, p: torch.Tensor) -> Hyper:
+    """A hyperparameter as an update uses it: a number as it is, a per-run tensor (R,) shaped (R, 1, ...) like p."""
+    if isinstance(value, torch.Tensor):
+        return value.to(device=p.device, dtype=p.dtype).reshape(-1, *[1] * (p.dim() - 1))
+    return value
+
+
+def add_scaled_(p: torch.Tensor, x: torch.Tensor, scale: Hyper) -> None:
+    """p <- p + scale x, scale a number (one fused op, as torch.optim does) or per run."""
+    if isinstance(scale, torch.Tensor):
+        p.add_(x * scale)
+    else:
+        p.add_(x, alpha=scale)
 
 
 class Elementwise(torch.optim.Optimizer):
@@ -46,13 +70,13 @@ class Elementwise(torch.optim.Optimizer):
     @staticmethod
     def _decayed(p: torch.Tensor, g: torch.Tensor, group: dict) -> torch.Tensor:
         """The gradient after weight decay: g + lambda w, or g itself after w <- w (1 - lr lambda)."""
-        wd = group["weight_decay"]
-        if not wd:
+        wd = per_run(group["weight_decay"], p)
+        if not isinstance(wd, torch.Tensor) and not wd:
             return g
         if group["decoupled"]:
-            p.mul_(1 - group["lr"] * wd)
+            p.mul_(1 - per_run(group["lr"], p) * wd)
             return g
-        return g.add(p, alpha=wd)
+        return g + wd * p if isinstance(wd, torch.Tensor) else g.add(p, alpha=wd)
 
     def update(self, p: torch.Tensor, g: torch.Tensor, state: dict, group: dict) -> None:
         raise NotImplementedError
@@ -65,7 +89,7 @@ class GD(Elementwise):
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay))
 
     def update(self, p, g, state, group):
-        p.add_(g, alpha=-group["lr"])
+        add_scaled_(p, g, -per_run(group["lr"], p))
 
 
 class HeavyBall(Elementwise):
@@ -79,8 +103,8 @@ class HeavyBall(Elementwise):
         if "momentum_buffer" not in state:
             state["momentum_buffer"] = g.clone()
         else:
-            state["momentum_buffer"].mul_(group["beta"]).add_(g)
-        p.add_(state["momentum_buffer"], alpha=-group["lr"])
+            state["momentum_buffer"].mul_(per_run(group["beta"], p)).add_(g)
+        add_scaled_(p, state["momentum_buffer"], -per_run(group["lr"], p))
 
 
 class Adam(Elementwise):
@@ -113,12 +137,17 @@ class Adam(Elementwise):
             group.setdefault("decoupled", group.get("decoupled_weight_decay", False))
 
     def update(self, p, g, state, group):
-        (b1, b2), lr = group["betas"], group["lr"]
+        (b1, b2), lr, eps = (per_run(b, p) for b in group["betas"]), per_run(group["lr"], p), per_run(group["eps"], p)
         if not state:
             state.update(step=torch.tensor(0.0), exp_avg=torch.zeros_like(p), exp_avg_sq=torch.zeros_like(p))
         state["step"] += 1
         t, m, v = state["step"].item(), state["exp_avg"], state["exp_avg_sq"]
-        m.lerp_(g, 1 - b1)                                          # m <- b1 m + (1 - b1) g
-        v.mul_(b2).addcmul_(g, g, value=1 - b2)                     # v <- b2 v + (1 - b2) g^2
-        denom = (v.sqrt() / (1 - b2 ** t) ** 0.5).add_(group["eps"])
-        p.addcdiv_(m, denom, value=-lr / (1 - b1 ** t))
+        if not any(isinstance(h, torch.Tensor) for h in (b1, b2, lr, eps)):
+            m.lerp_(g, 1 - b1)                                      # m <- b1 m + (1 - b1) g
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)                 # v <- b2 v + (1 - b2) g^2
+            denom = (v.sqrt() / (1 - b2 ** t) ** 0.5).add_(eps)
+            p.addcdiv_(m, denom, value=-lr / (1 - b1 ** t))
+            return
+        m.mul_(b1).add_((1 - b1) * g)                               # per-run hyperparameters: the same formulas
+        v.mul_(b2).add_((1 - b2) * g * g)
+        p.sub_(lr / (1 - b1 ** t) * m / (v.sqrt() / (1 - b2 ** t) ** 0.5 + eps))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from .elementwise import Elementwise
+from .elementwise import Elementwise, add_scaled_, per_run
 
 
 class SignGD(Elementwise):
@@ -17,4 +17,4 @@ class SignGD(Elementwise):
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay), decoupled=True)
 
     def update(self, p, g, state, group):
-        p.add_(torch.sign(g), alpha=-group["lr"])
+        add_scaled_(p, torch.sign(g), -per_run(group["lr"], p))
