@@ -71,9 +71,11 @@ class Figures:
 class Checks:
     C1_times: tuple[int, ...]
     C2_C6_time: int
-    C3_slope_range: tuple[float, float]
+    C1_C2_init_time: int
+    C3_slope_max: float
     C4_gap_max: float
-    tie_tolerance_std: float
+    C5_rise_fraction: float
+    order_margin_se: float
 
 
 @dataclass(frozen=True)
