@@ -418,3 +418,25 @@ def test_every_row_says_how_it_fails_where_it_comes_from_and_what_it_depends_on(
     for row in rows:
         assert row.fails_if and "papers/multihead.md" in row.source and "[RECONSTRUCTED]" in row.depends_on
     assert {r.claim.split()[0]: r.passed for r in rows}["C2"] is False            # dm1 losses rise for every optimizer
+
+
+@pytest.mark.parametrize("stored, heads, pooling, temperature", [(1, 10, "mean", 1.0), (3, 3, "first", 0.7),
+                                                                   (2, 2, "mean", 1.0)])
+def test_fused_loss_and_its_backward_equal_autograd_through_the_model(stored, heads, pooling, temperature):
+    """The train step's fused loss (two batched products each way, hand-written backward) against model.forward."""
+    from attndyn.studies.multihead.fused import fused_loss
+    from attndyn.studies.multihead.model import forward, logistic_loss
+
+    gen = torch.Generator().manual_seed(0)
+    R, n, T, d = 2, 5, 4, 3
+    X = torch.randn(R, n, T, d, generator=gen, dtype=torch.float64)
+    y = torch.sign(torch.randn(R, n, generator=gen, dtype=torch.float64))
+    W = (0.5 * torch.randn(R, stored, d, d, generator=gen, dtype=torch.float64)).requires_grad_()
+    U = torch.randn(R, stored, d, generator=gen, dtype=torch.float64).requires_grad_()
+    ours = fused_loss(W, U, X, y, heads, pooling, "1/sqrt(H)", temperature)
+    reference = logistic_loss(forward({"W": W, "U": U}, X, pooling, "1/sqrt(H)", temperature, heads), y)
+    assert torch.allclose(ours, reference, rtol=1e-14, atol=0)
+    for a, b in zip(torch.autograd.grad(ours.sum(), [W, U]), torch.autograd.grad(reference.sum(), [W, U])):
+        assert torch.allclose(a, b, rtol=1e-12, atol=1e-15)
+    loss = lambda w, u: fused_loss(w, u, X, y, heads, pooling, "1/sqrt(H)", temperature).sum()   # noqa: E731
+    assert torch.autograd.gradcheck(loss, (W.detach().clone().requires_grad_(), U.detach().clone().requires_grad_()))

@@ -9,7 +9,8 @@ from ...optim.build import build
 from ...optim.spec import run_length
 from ...train import Problem
 from ..base import CellSpec, RunContext
-from .model import forward, logistic_loss, random_params, zero_params
+from .fused import fused_loss
+from .model import random_params, zero_params
 from .probes import COMMON_VARS, DM1_VARS, PLANTED_VARS, make_probe
 from .settings import Cell
 
@@ -64,8 +65,9 @@ def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> tuple[Problem,
     splits = {"train": (t["X_train"], t["y_train"]), "test": (t["X_test"], t["y_test"])}   # (R, n, T, d), (R, n)
     X, y = splits["train"]
 
-    def full_loss(params):
-        return logistic_loss(forward(params, X, model.pooling, model.head_scaling, model.temperature, s.heads), y)
+    def full_loss(params):                                            # the fused engine (fused.py), exact
+        return fused_loss(params["W"], params["U"], X, y, s.heads, model.pooling, model.head_scaling,
+                          model.temperature)
 
     params = init_params(s, X.shape[-1], full_loss, ctx)
     extra = {k: t[k] for k in ("relevant_train", "relevant_test", "W_star", "U_star") if k in t}
