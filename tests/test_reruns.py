@@ -19,7 +19,7 @@ MODULES = sorted(p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py"
 
 @pytest.fixture(scope="module")
 def runtime_imports(smoke_run) -> dict[tuple[str, str], set[str]]:
-    """(stage, study) -> package modules the smoke run's jobs of that stage and study imported."""
+    """(stage, study) -> modules the smoke run's jobs of that stage and study imported (package, torch._dynamo)."""
     out: dict[tuple[str, str], set[str]] = {}
     for record in (smoke_run / IMPORT_LOG).glob("*.txt"):
         stage, study, _ = record.name.split(".", 2)
@@ -27,11 +27,23 @@ def runtime_imports(smoke_run) -> dict[tuple[str, str], set[str]]:
     return out
 
 
-def test_each_stage_digest_covers_what_its_jobs_imported(runtime_imports):
-    studies = {study for _, study in runtime_imports}
-    assert {stage for stage, _ in runtime_imports} == set(RULE) and len(studies) == 4
-    for (stage, study), modules in runtime_imports.items():
+@pytest.fixture(scope="module")
+def runtime_package_imports(runtime_imports) -> dict[tuple[str, str], set[str]]:
+    """The same, package modules only."""
+    return {key: {m for m in mods if m.startswith("attndyn")} for key, mods in runtime_imports.items()}
+
+
+def test_each_stage_digest_covers_what_its_jobs_imported(runtime_package_imports):
+    studies = {study for _, study in runtime_package_imports}
+    assert {stage for stage, _ in runtime_package_imports} == set(RULE) and len(studies) == 4
+    for (stage, study), modules in runtime_package_imports.items():
         assert modules <= stage_modules(study, stage), (stage, study, modules - stage_modules(study, stage))
+
+
+def test_train_jobs_never_import_torch_dynamo(runtime_imports):
+    """torch._dynamo costs ~2.4 s per job on the pinned torch; runtime.skip_dynamo_import keeps it out."""
+    for (stage, study), modules in runtime_imports.items():
+        assert "torch._dynamo" not in modules, (stage, study)
 
 
 def _planned(proc) -> set[tuple[str, str]]:
@@ -41,7 +53,7 @@ def _planned(proc) -> set[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_editing_a_module_reruns_every_job_that_imports_it(smoke_run, runtime_imports, module):
+def test_editing_a_module_reruns_every_job_that_imports_it(smoke_run, runtime_package_imports, module):
     path = smoke_run / "lib" / "attndyn" / module
     original = path.read_text()
     try:
@@ -50,8 +62,8 @@ def test_editing_a_module_reruns_every_job_that_imports_it(smoke_run, runtime_im
     finally:
         path.write_text(original)
     name = module_name(PACKAGE / module)
-    imported = {(RULE[stage], study) for (stage, study), mods in runtime_imports.items() if name in mods}
+    imported = {(RULE[stage], study) for (stage, study), mods in runtime_package_imports.items() if name in mods}
     assert imported <= planned, f"stale after editing {module}: {sorted(imported - planned)}"
-    static = {(RULE[stage], study) for stage, study in runtime_imports if name in stage_modules(study, stage)}
+    static = {(RULE[stage], study) for stage, study in runtime_package_imports if name in stage_modules(study, stage)}
     allowed = static | {(after, study) for rule, study in static for after in DOWNSTREAM[rule]}
     assert planned <= allowed, f"rerun without reason after editing {module}: {sorted(planned - allowed)}"

@@ -27,10 +27,11 @@ def read_npz(path: str | Path) -> dict:
 
 
 def record_imports(stage: str, study: str) -> None:
-    """Testing hook: with ATTNDYN_IMPORT_LOG set to a folder, list the package modules this job imported
-    (the end-to-end tests check that each stage's code digest covers them)."""
+    """Testing hook: with ATTNDYN_IMPORT_LOG set to a folder, list the package modules this job imported, and
+    torch._dynamo if it was (the end-to-end tests check each stage's code digest covers them, and that train jobs
+    never import torch._dynamo)."""
     folder = os.environ.get("ATTNDYN_IMPORT_LOG")
     if folder:
-        names = sorted(m for m in sys.modules if m == "attndyn" or m.startswith("attndyn."))
+        names = sorted(m for m in sys.modules if m == "attndyn" or m.startswith("attndyn.") or m == "torch._dynamo")
         Path(folder).mkdir(parents=True, exist_ok=True)
         Path(folder, f"{stage}.{study}.{os.getpid()}.txt").write_text("\n".join(names))
