@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import xarray as xr
 
 from attndyn.config import deep_merge, load_yaml, normalize_section, validate
 from attndyn.errors import ConfigError
+from attndyn.grid import step_grid
 from attndyn.optim.structure_aware import (StructureAwareGD, regularizer, regularizer_grad, renormalize, sym_power,
                                            unwhitened, whitened)
 from attndyn.studies import get_study
@@ -202,7 +204,12 @@ def test_default_and_smoke_configs_validate_and_plan():
     for extra in (None, "smoke.yaml", "paper.yaml"):
         config = validate(default_config(extra))
         plan = Plan({**config, "studies": ["precond"]}).studies["precond"]
-        assert set(plan.experiments) == {"compare", "scaling", "ablations"}
+        assert set(plan.experiments) == {"compare", "scaling", "ablations", "sgd_tuning", "conditioning"}
+        settings = plan.settings
+        matched = settings.matched_sgd_step("alg_random")
+        assert all(matched in step_grid(c.settings.log, c.settings.optimizer.steps)     # C1/C2 read SGD there
+                   for c in plan.experiments["sgd_tuning"])
+        assert {c.dataset for c in plan.experiments["sgd_tuning"]} == {c.dataset for c in plan.experiments["compare"]}
 
 
 def _settings(section: dict, top_dtype: str = "float64"):
@@ -263,17 +270,15 @@ def test_unknown_optimizers_get_an_automatic_colour_and_their_name():
 
 def test_c3_pre_plateau_window_skips_transient_and_stops_near_floor():
     """Rise at t=1, burn-in 2, geometric fall rho=0.8 to floor 1e-3: window [2, first t with E <= 3 floor]."""
-    import numpy as np
-    import xarray as xr
-    from attndyn.studies.precond.claims import geometric_fit, pre_plateau_window
+    from attndyn.studies.precond.fits import pre_plateau_window, window_fit
     t = np.arange(0, 101)
     E = 10.0 * 0.8 ** t + 1e-3
     E[0], E[1] = 50.0, 80.0
     curve = xr.DataArray(E, coords={"step": t}, dims="step")
     start, stop = pre_plateau_window(curve, burn_in=2, floor_factor=3.0)
     assert start == 2 and E[stop] <= 3 * E[-1] < E[stop - 1]
-    rho, r2, points = geometric_fit(curve, start, stop)
-    assert abs(rho - 0.8) < 0.01 and r2 > 0.99 and points == stop - start + 1
+    fit, window = window_fit(curve, 2, 3.0)
+    assert window == (start, stop) and abs(fit.rho - 0.8) < 0.01 and fit.r2 > 0.99 and fit.points == stop - start + 1
 
 
 def test_fig2_and_claims_take_an_optimizer_added_by_yaml(tmp_path):
@@ -303,3 +308,204 @@ def test_fig2_and_claims_take_an_optimizer_added_by_yaml(tmp_path):
     rows = claims({"compare": compare}, settings)
     c7 = next(r for r in rows if r.claim.startswith("C7"))
     assert "alg_spectral" in c7.measured and "alg_random" in c7.measured and "my_adam" not in c7.measured
+
+
+# ---- negative controls of the claim functions (synthetic inputs, no training) ----------------------------------
+# Each claim function gets an input where the paper's statement is false (the row must fail) and one where it is
+# true (the row must pass). Default settings: seeds [0, 1, 2], d = 5, n = 500, C1_C2_time 100 (SGD step 782).
+
+SEEDS = [0, 1, 2]
+
+
+def _cell(steps, coords: dict, diverged=None, **variables) -> xr.Dataset:
+    """One cell: variables (seed, step) as the aggregate stores them, with the cell's sweep coordinates."""
+    steps = np.asarray(steps)
+    ds = xr.Dataset({k: (("seed", "step"), np.broadcast_to(np.asarray(v, float), (len(SEEDS), len(steps))).copy())
+                     for k, v in variables.items()}, coords={"seed": SEEDS, "step": steps})
+    div = np.zeros(len(SEEDS), bool) if diverged is None else np.asarray(diverged)
+    ds["diverged"] = (("seed",), div)
+    ds["final_step"] = ((), int(steps[-1]))
+    return ds.expand_dims({k: [v] for k, v in coords.items()})
+
+
+def _combine(cells) -> xr.Dataset:
+    return xr.combine_by_coords(cells, join="outer", data_vars="minimal", coords="minimal", compat="override",
+                                combine_attrs="drop_conflicts")
+
+
+def _compare(alg_spectral: float, alg_random: float, B_growth: float = 1.0) -> xr.Dataset:
+    steps = np.arange(0, 101)
+    cells = []
+    for name, level in (("alg_spectral", alg_spectral), ("alg_random", alg_random)):
+        E = np.where(steps == 0, 50.0, level)
+        cells.append(_cell(steps, {"optimizer": name}, E_inf=E, train_loss=E,
+                           B_op=np.where(steps == 50, 2.0 * B_growth, 2.0)))
+    return _combine(cells)
+
+
+def _tuning(E_by_lr: dict[float, float], diverged_lrs=()) -> xr.Dataset:
+    """SGD over an lr sweep; E_inf = train loss = the given level from step 1 on (NaN once diverged)."""
+    steps = np.array([0, 1, 10, 100, 782, 800])
+    cells = []
+    for lr, level in E_by_lr.items():
+        bad = lr in diverged_lrs
+        E = np.where(steps == 0, 50.0, np.nan if bad else level)
+        cells.append(_cell(steps, {"optimizer.lr": lr, "optimizer": "sgd"}, diverged=[bad] * 3, E_inf=E,
+                           train_loss=E))
+    return _combine(cells)
+
+
+def _rows(experiments, tags=("C1", "C2")):
+    from attndyn.studies.precond.claims import claims
+
+    settings = _settings({"checks": {"C5_n_grid": []}})
+    return {r.claim.split()[0]: r for r in claims(experiments, settings) if r.claim.split()[0] in tags}
+
+
+def test_tune_picks_the_best_stable_rate_and_refuses_when_none_is_stable():
+    from attndyn.studies.precond.tuning import tune
+
+    sweep = _tuning({1e-3: 1.0, 1e-2: 0.1, 1e-1: 0.01, 3e-1: 1e-3}, diverged_lrs=(3e-1,))
+    tuned = tune(sweep.sel(optimizer="sgd"), 782)
+    assert tuned.lr == 1e-1 and tuned.largest_stable == 1e-1 and not tuned.at_edge
+    assert tune(_tuning({1e-3: 1.0, 1e-2: 0.1}).sel(optimizer="sgd"), 782).at_edge     # best = top of the grid
+    assert not tune(_tuning({1e-2: 0.1}, diverged_lrs=(1e-2,)).sel(optimizer="sgd"), 782).found
+
+
+def test_c1_c2_fail_against_a_tuned_sgd_that_is_as_good_and_pass_against_a_slow_one():
+    """Trivial predictor here ~0.16-0.21. Statement true: Algorithm 1 1e-3, SGD at its best rate 0.05 -> pass.
+    False: SGD's best rate reaches 2e-3 (a bad rate of the grid, 1.0, would have made the row pass) -> fail."""
+    slow = _rows({"compare": _compare(1e-3, 1e-3), "sgd_tuning": _tuning({1e-3: 1.0, 1e-2: 0.05})})
+    assert slow["C1"].passed and slow["C2"].passed
+    tuned = _rows({"compare": _compare(1e-3, 1e-3), "sgd_tuning": _tuning({1e-3: 1.0, 1e-2: 2e-3})})
+    assert not tuned["C1"].passed and not tuned["C2"].passed and "best lr 0.01" in tuned["C1"].measured
+    untuned = _rows({"compare": _compare(1e-3, 1e-3), "sgd_tuning": _tuning({1e-3: 1.0})})
+    assert untuned["C1"].passed                                   # the same Algorithm 1 vs a bad SGD rate alone
+
+
+def test_c1_c2_fail_when_sgd_is_worse_than_the_trivial_predictor_and_in_a_single_seed():
+    """Algorithm 1 at 0.05 is 20x below an SGD stuck at 1.0 but not 10x below predicting 0 -> meaningless, fails."""
+    rows = _rows({"compare": _compare(0.05, 0.05), "sgd_tuning": _tuning({1e-2: 1.0})})
+    assert not rows["C1"].passed and "trivial" in rows["C1"].fails_if
+    one_bad = _compare(1e-3, 1e-3)
+    one_bad["E_inf"].loc[{"optimizer": "alg_random", "seed": 2}] = 0.02      # seed 2: ratio 0.4 to SGD's 0.05
+    rows = _rows({"compare": one_bad, "sgd_tuning": _tuning({1e-2: 0.05})})
+    assert rows["C1"].passed and not rows["C2"].passed
+    assert not _rows({"compare": _compare(1e-3, 1e-3)})["C1"].passed           # no SGD sweep: not checked
+
+
+def _scaling(floor_by_n, spectral_by_n, late_drift=1.0) -> xr.Dataset:
+    """S1: geometric fall (rho 0.8) to a floor per n; E(T/2) = late_drift x E(T)."""
+    steps = np.arange(0, 1201)
+    cells = []
+    for n in floor_by_n:
+        E = 5.0 * 0.8 ** steps + np.asarray(floor_by_n[n])[:, None]                    # (seed, step)
+        E = np.where(steps == 600, E * late_drift, E)
+        cells.append(_cell(steps, {"n": n, "optimizer": "alg_random"}, E_inf=E, train_loss=E, B_op=np.ones_like(E),
+                           E_inf_spectral_init=np.broadcast_to(np.asarray(spectral_by_n[n])[:, None], E.shape)))
+    return _combine(cells)
+
+
+NS = (125, 250, 500, 1000)
+
+
+def test_c3_fails_for_a_power_law_or_a_curve_that_does_not_fall_and_passes_geometric():
+    from attndyn.studies.precond.claims import c3_geometric
+
+    settings = _settings({})
+    steps = np.arange(0, 101)
+
+    def verdict(curve):
+        E = np.concatenate([[50.0, 80.0], curve[2:]])                          # the N(0, 1) start: rise, then fall
+        return c3_geometric({"compare": _combine([_cell(steps, {"optimizer": "alg_random"}, E_inf=E)])},
+                            settings).passed
+    t = np.maximum(steps, 1).astype(float)
+    assert verdict(10.0 * 0.8 ** t + 1e-3)
+    assert not verdict(10.0 / t + 1e-2)                                        # 1/t + floor: R^2 ~0.98 of a rho^t fit
+    assert not verdict(10.0 / t ** 2 + 1e-3)
+    assert not verdict(np.full_like(t, 0.5))                                   # flat: rho = 1
+    assert not verdict(0.5 * 1.01 ** t)                                        # grows after the start
+
+
+def test_c3_fit_is_per_seed():
+    from attndyn.studies.precond.fits import floor_fit
+
+    t = np.arange(2, 60, dtype=float)
+    assert floor_fit(t, 10 * 0.85 ** t + 1e-3).holds(0.9)
+    assert not floor_fit(t, 10 / t + 1e-3).holds(0.9)
+    assert not floor_fit(t, 0.1 * 1.01 ** t).holds(0.9)                        # rho >= 1 is reachable
+
+
+def test_c4_c6_fail_for_a_flat_floor_or_an_unconverged_seed_and_pass_for_1_over_n():
+    from attndyn.studies.precond.claims import c4_floor, c6_spectral
+
+    settings = _settings({})
+    one_over_n = {n: [1.0 / n] * 3 for n in NS}
+    ok = _scaling(one_over_n, one_over_n).sel(optimizer="alg_random")
+    assert c4_floor(ok, settings).passed and c6_spectral(ok, settings).passed
+    flat = _scaling({n: [1e-3] * 3 for n in NS}, {n: [1.0 / n, 1.0 / n, 1e-3] for n in NS}).sel(optimizer="alg_random")
+    assert not c4_floor(flat, settings).passed and not c6_spectral(flat, settings).passed   # C6: seed 2 is flat
+    drifting = _scaling(one_over_n, one_over_n, late_drift=1.3).sel(optimizer="alg_random")
+    assert not c4_floor(drifting, settings).passed                              # E(T/2)/E(T) = 1.3: no floor yet
+
+
+def test_c5_fails_where_the_softmax_output_does_not_approach_its_limit_like_1_over_n():
+    """||M|| small (c = 0.1): a soft softmax at the optimum, error ~ 1/n -> pass. ||M|| large (c = 3): a large B,
+    near-argmax weights over heavy-tailed scores (spec Sec. 2.3), the output barely approaches A Sigma B^T x over
+    n = 1e2..1e4 -> fail. The temperature cancels at the optimum (B absorbs it)."""
+    from attndyn.studies.precond.claims import c5_identity
+
+    grid = {"C5_n_grid": [100, 1000, 10000], "C5_key_draws": 2}
+    assert c5_identity(_settings({"data": {"M_scale_c": 0.1}, "checks": grid})).passed
+    assert not c5_identity(_settings({"data": {"M_scale_c": 3.0}, "checks": grid})).passed
+    hot = c5_identity(_settings({"data": {"M_scale_c": 0.1}, "model": {"temperature": 5.0}, "checks": grid}))
+    assert hot.measured == c5_identity(_settings({"data": {"M_scale_c": 0.1}, "checks": grid})).measured
+
+
+def _ablations(no_renorm_growth: float, diverged: bool = False) -> xr.Dataset:
+    steps = np.arange(0, 101)
+    B = lambda g: np.where(steps == 50, 2.0 * g, 2.0)                                 # noqa: E731
+    cells = [_cell(steps, {"sigma_spec": "wishart_plus_0.3I", "optimizer": name}, E_inf=np.ones(101), B_op=B(g),
+                   diverged=[d, False, False])
+             for name, g, d in (("alg_random", 1.0, False), ("alg_no_renorm", no_renorm_growth, diverged))]
+    return _combine(cells)
+
+
+def test_c7_fails_when_renormalization_makes_no_difference_or_b_grows_and_passes_otherwise():
+    rows = lambda compare, abl: _rows({"compare": compare, "ablations": abl}, ("C7",))["C7"].passed   # noqa: E731
+    assert rows(_compare(1e-3, 1e-3), _ablations(no_renorm_growth=50.0))       # without it B grows 50x
+    assert rows(_compare(1e-3, 1e-3), _ablations(no_renorm_growth=1.0, diverged=True))
+    assert not rows(_compare(1e-3, 1e-3), _ablations(no_renorm_growth=1.0))    # the same without it: no evidence
+    assert not rows(_compare(1e-3, 1e-3, B_growth=20.0), _ablations(no_renorm_growth=50.0))   # 20x > 10x bound
+
+
+def _conditioning(E: dict, diverged: dict | None = None) -> xr.Dataset:
+    """(sigma_spec, preconditioner) -> {lr: final E_inf (train loss the same)}; diverged (spec, name) -> lrs."""
+    steps = np.arange(0, 101)
+    names = {"whiten": "alg_random", "identity": "alg_no_precond"}
+    cells = []
+    for (spec, role), by_lr in E.items():
+        for lr, level in by_lr.items():
+            bad = lr in (diverged or {}).get((spec, role), ())
+            curve = np.where(steps == 0, 50.0, np.nan if bad else level)
+            cells.append(_cell(steps, {"sigma_spec": spec, "optimizer.lr": lr, "optimizer": names[role]},
+                               diverged=[bad] * 3, E_inf=curve, train_loss=curve))
+    return _combine(cells)
+
+
+def test_c8_fails_when_the_preconditioner_buys_little_or_not_more_on_the_ill_conditioned_sigma():
+    from attndyn.studies.precond.claims import c8_gain_grows, c8_ill_conditioned, conditioning_errors
+
+    settings = _settings({})
+    def rows(well_gain, ill_gain, **kw):
+        E = {("wishart_plus_0.3I", "whiten"): {0.2: 1e-3, 0.02: 1e-2},
+             ("wishart_plus_0.3I", "identity"): {0.2: 1e-3 * well_gain, 0.02: 2e-3 * well_gain},
+             ("diag_logspaced_cond100", "whiten"): {0.2: 1e-3, 0.02: 1e-2},
+             ("diag_logspaced_cond100", "identity"): {0.2: 1e-3 * ill_gain, 0.02: 2e-3 * ill_gain}}
+        errors = conditioning_errors(_conditioning(E, kw.get("diverged")), settings)
+        return c8_ill_conditioned(errors, settings).passed, c8_gain_grows(errors, settings).passed
+    assert rows(well_gain=3.0, ill_gain=100.0) == (True, True)
+    assert rows(well_gain=3.0, ill_gain=5.0) == (False, True)           # whitening only 5x better on cond 100
+    assert rows(well_gain=200.0, ill_gain=100.0) == (True, False)       # buys more on the well-conditioned Sigma
+    no_stable = rows(3.0, 100.0, diverged={("diag_logspaced_cond100", "identity"): (0.2, 0.02)})
+    assert no_stable[0] is False                                         # no fair comparison: fails

@@ -38,12 +38,24 @@ def gaussian_tokens(rng: np.random.Generator, sigma: np.ndarray, shape: tuple) -
     return rng.standard_normal(shape + (sigma.shape[0],)) @ L.T
 
 
+def instance(cfg: Data, instance_seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(Sigma, M) of one instance seed: the same draws as the data files (claims and figures recompute them)."""
+    inst = np.random.default_rng([instance_seed, 0])
+    sigma = token_covariance(inst, cfg.d, cfg.sigma_spec)
+    return sigma, target_map(inst, cfg.out_dim, cfg.d, cfg.M_scale_c)
+
+
+def trivial_error(cfg: Data, instance_seed: int) -> float:
+    """E_inf of the trivial predictor A = B = 0: 1/2 ||M Sigma^{1/2}||_F^2 = 1/2 tr(M Sigma M^T) (closed form);
+    it is also the expected finite-context test risk of yhat = 0."""
+    sigma, M = instance(cfg, instance_seed)
+    return 0.5 * float(np.trace(M @ sigma @ M.T))
+
+
 def one_run(cfg: Data, instance_seed: int, data_seed: int) -> dict[str, np.ndarray]:
     """Every array of one run (no run dimension)."""
     d, p = cfg.d, cfg.out_dim
-    inst = np.random.default_rng([instance_seed, 0])
-    sigma = token_covariance(inst, d, cfg.sigma_spec)
-    M = target_map(inst, p, d, cfg.M_scale_c)
+    sigma, M = instance(cfg, instance_seed)
     rng = np.random.default_rng([instance_seed, data_seed, 1])
     n = cfg.n
     X = gaussian_tokens(rng, sigma, (n,))                                   # (n, d)

@@ -7,8 +7,9 @@ from matplotlib.ticker import NullFormatter
 
 from ...figures.common import band, save, subplots
 from ...results import final
-from .settings import FIG1, FIG2, Settings
+from .settings import CONDITIONING, FIG1, FIG2, TUNING, Settings
 from .styles import ABLATION_COLORS, ABLATION_LABELS, COLORS, label, ordered, palette
+from .tuning import preconditioner_runs, trivial_errors, tune, tuned_runs
 
 METRICS = {"E_inf": "E_inf (Theorem 1)", "train_loss": "training loss L_n", "test_risk": "test risk (finite context)"}
 
@@ -18,9 +19,35 @@ def _metric_order(settings: Settings) -> list[str]:
     return [first] + [m for m in METRICS if m != first]
 
 
-def _compare(ds: xr.Dataset, settings: Settings, pair: tuple[str, ...], extras: list[str], png, pdf,
+def _references(experiments: dict, settings: Settings, name: str) -> dict:
+    """What Figs. 1-2 draw beside the pair (the C1/C2 baselines): SGD at its best rate of sgd_tuning (chosen at
+    the step matched in compute to Algorithm 1 `name` at checks.C1_C2_time) and the trivial predictor A = B = 0."""
+    refs = {"trivial": float(np.exp(np.log(trivial_errors(settings, "compare")).mean()))}
+    if TUNING in experiments:
+        step = settings.matched_sgd_step(name)
+        runs = experiments[TUNING].sel(optimizer=settings.experiments[TUNING].optimizers[0])
+        tuned = tune(runs, step)
+        if tuned.found:
+            refs.update(tuned=tuned_runs(runs, tuned), step=step,
+                        label=f"SGD, best rate of {TUNING} (lr {tuned.lr:g}); o: compute of Alg. 1 at "
+                              f"t={settings.checks.C1_C2_time}")
+    return refs
+
+
+def _draw_references(ax, metric: str, refs: dict) -> None:
+    tuned = refs.get("tuned")
+    if tuned is not None and metric in tuned:
+        band(ax, tuned[metric], label=refs["label"], color="tab:cyan", logy=True, ls=":")
+        at_step = tuned[metric].sel(step=refs["step"])
+        ax.plot([refs["step"]], [float(10 ** np.log10(at_step).mean())], "o", color="tab:cyan")
+    if metric in ("E_inf", "test_risk"):                    # 1/2 tr(M Sigma M^T): both, for yhat = 0
+        ax.axhline(refs["trivial"], color="gray", ls="-.", lw=1, label="trivial predictor A = B = 0")
+
+
+def _compare(ds: xr.Dataset, settings: Settings, pair: tuple[str, ...], extras: list[str], refs: dict, png, pdf,
              caption) -> None:
-    """Three panels (the y_metric first), one band per optimizer: the figure's pair solid, extras dashed."""
+    """Three panels (the y_metric first), one band per optimizer: the figure's pair solid, extras dashed; the
+    tuned SGD dotted and the trivial predictor dash-dotted (C1/C2's baselines)."""
     names = ordered(list(pair) + extras, ds.optimizer.values)
     colors = palette(names, COLORS)
     fig, ax = subplots(1, 3, width=3.8)
@@ -28,6 +55,7 @@ def _compare(ds: xr.Dataset, settings: Settings, pair: tuple[str, ...], extras: 
         for name in names:
             band(ax[0, k], ds[metric].sel(optimizer=name), label=label(name), color=colors[name], logy=True,
                  ls="-" if name in pair else "--")
+        _draw_references(ax[0, k], metric, refs)
         ax[0, k].set(yscale="log", xscale="symlog", xlabel="iteration t (symlog)", ylabel=METRICS[metric])
         ax[0, k].set_xlim(left=0)
     ax[0, 0].legend()
@@ -35,13 +63,15 @@ def _compare(ds: xr.Dataset, settings: Settings, pair: tuple[str, ...], extras: 
 
 
 def fig1(experiments: dict, settings: Settings, png, pdf, caption) -> None:
-    _compare(experiments["compare"], settings, FIG1, [], png, pdf, caption)
+    _compare(experiments["compare"], settings, FIG1, [], _references(experiments, settings, FIG1[0]), png, pdf,
+             caption)
 
 
 def fig2(experiments: dict, settings: Settings, png, pdf, caption) -> None:
     """The same-random-point pair and every other optimizer of the experiment except the spectral start."""
     extras = [n for n in settings.experiments["compare"].optimizers if n not in FIG1 + FIG2]
-    _compare(experiments["compare"], settings, FIG2, extras, png, pdf, caption)
+    _compare(experiments["compare"], settings, FIG2, extras, _references(experiments, settings, FIG2[0]), png, pdf,
+             caption)
 
 
 def _floor_panel(ax, ds: xr.Dataset, names: list[str]) -> None:
@@ -109,8 +139,40 @@ def figS2(experiments: dict, settings: Settings, png, pdf, caption) -> None:
     save(fig, png, pdf, caption)
 
 
+def _conditioning_row(ax_row, ds: xr.Dataset, settings: Settings, spec: str) -> None:
+    """(a) E_inf vs t of each preconditioner at its best rate; (b) seed-mean final training loss vs lr."""
+    roles = preconditioner_runs(settings)
+    colors = palette(list(roles.values()), ABLATION_COLORS)
+    T = int(ds.final_step.max())
+    for role, name in roles.items():
+        runs = ds.sel(sigma_spec=spec, optimizer=name)
+        tuned = tune(runs, T)
+        text = f"{label(name, ABLATION_LABELS)} ({role})"
+        if tuned.found:
+            band(ax_row[0], tuned_runs(runs, tuned).E_inf, label=f"{text}, lr {tuned.lr:g}", color=colors[name],
+                 logy=True)
+        lrs = sorted(tuned.scores)
+        ax_row[1].plot(lrs, [10 ** tuned.scores[lr] for lr in lrs], "o-", color=colors[name], label=text)
+    ax_row[0].set(yscale="log", xlabel="iteration t", ylabel="E_inf", title=f"Sigma: {spec}, best rate each")
+    ax_row[1].set(xscale="log", yscale="log", xlabel="lr", ylabel=f"train loss at t={T} (seed geo-mean)",
+                  title=f"Sigma: {spec}, lr sweep (gaps: diverged)")
+    ax_row[1].xaxis.set_minor_formatter(NullFormatter())
+    ax_row[0].legend()
+    ax_row[1].legend()
+
+
+def figS3(experiments: dict, settings: Settings, png, pdf, caption) -> None:
+    """C8: the whitening vs the identity preconditioner, one row per covariance."""
+    ds = experiments[CONDITIONING]
+    specs = [str(s) for s in ds.sigma_spec.values] if "sigma_spec" in ds.dims else []
+    fig, ax = subplots(max(len(specs), 1), 2, width=4.2)
+    for i, spec in enumerate(specs):
+        _conditioning_row(ax[i], ds, settings, spec)
+    save(fig, png, pdf, caption)
+
+
 DRAW = {"fig1_spectral_vs_sgd": fig1, "fig2_same_random_init": fig2, "figS1_scaling": figS1,
-        "figS2_ablations": figS2}
+        "figS2_ablations": figS2, "figS3_conditioning": figS3}
 
 
 def make_figure(name: str, experiments: dict[str, xr.Dataset], settings: Settings, png, pdf, caption: str) -> None:

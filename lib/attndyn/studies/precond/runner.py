@@ -66,7 +66,7 @@ def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> Problem:
     sigma_hat = sample_covariance(t["X"])                                     # Algorithm 1 step 0
     gen = torch.Generator(device=ctx.device).manual_seed(MINIBATCH_SEED) if s.optimizer.batch_size else None
     s_half = sym_power(sigma_hat, 0.5)
-    probe = lambda: probes(A, B, t, s_half, s.model.temperature, s.data.params.self_attend)
+    probe = lambda: probes(A, B, t, s_half, s.model.temperature, s.data.params.self_attend, s.test_risk)
     if s.spectral_reference:
         probe = with_spectral_reference(probe, t, s.init)
     steps = run_length(s.optimizer, s.data.params.n)

@@ -1,18 +1,23 @@
 """Typed settings of the precond study (torch-free). Defaults and meanings: schema.yaml."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Mapping
 
 from ...errors import ConfigError
-from ...experiments import Experiment, LogSettings, StudySettings, experiment_optimizer, section_settings
+from ...experiments import (Experiment, LogSettings, StudySettings, check_block, experiment_optimizer, run_seeds,
+                            section_settings)
 from ...optim.spec import OptimizerSpec, optimizer_spec
-from ...settings import build
+from ...settings import as_plain, build
 
 PREFIX = "precond."
 INIT_KEYS = ("init", "init_std", "spectral_rank_k")      # the study's own keys of an `optimizers` entry
 FIG1, FIG2 = ("alg_spectral", "sgd"), ("alg_random", "sgd")  # the paper's pairs in experiment `compare`
                                                              # (Figs. 1-2 and claims C1-C2 read these names)
+TUNING = "sgd_tuning"           # experiment: the SGD baseline over an lr grid (C1-C2 compare against the best rate)
+CONDITIONING = "conditioning"   # experiment: whitening vs identity preconditioner, two Sigmas, an lr grid (C8)
+LR = "optimizer.lr"             # the sweep axis of both
 
 
 @dataclass(frozen=True)
@@ -75,13 +80,16 @@ class Checks:
     C4_converged_max: float
     slope_range: tuple[float, float]
     C5_n_grid: tuple[int, ...]
+    C5_key_draws: int
     C6_slope_max: float
     C7_B_growth_max: float
+    C8_ratio_max: float
 
 
 @dataclass(frozen=True)
 class PrecondExperiment(Experiment):
     spectral_reference: bool            # also log E_inf of the spectral init (C4, C6, Fig. S1b)
+    test_risk: bool                     # log the finite-context test risk
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,7 @@ class Cell:
     init: Init
     log: LogSettings
     spectral_reference: bool
+    test_risk: bool
     dtype: str
 
 
@@ -113,6 +122,33 @@ class Settings(StudySettings):
     def rule(self, name: str) -> str:
         """The registry rule of an `optimizers` entry."""
         return table_spec(name, self.optimizers[name]).rule
+
+    def examples_per_step(self, experiment: str, name: str) -> int:
+        """Examples one step of optimizer `name` processes in `experiment`: its batch_size, else the n of the
+        experiment's data (full batch)."""
+        spec, _ = self.optimizer(experiment, name)
+        return int(spec.batch_size or dataset_for(self, self.experiments[experiment], {}).params.n)
+
+    def matched_sgd_step(self, name: str) -> int:
+        """The step at which the SGD of experiment sgd_tuning has processed at least as many examples as
+        optimizer `name` of experiment compare at checks.C1_C2_time (matched compute, rounded up)."""
+        examples = self.checks.C1_C2_time * self.examples_per_step("compare", name)
+        per_step = self.examples_per_step(TUNING, self.experiments[TUNING].optimizers[0])
+        return -(-examples // per_step)
+
+
+def dataset_for(settings: Settings, experiment: PrecondExperiment, data_point: Mapping) -> Dataset:
+    """The study's data block with the experiment's `data` and the point's data keys; instance seeds resolved."""
+    where = f"{PREFIX}experiments.{experiment.name}"
+    values = {**as_plain(settings.data), **experiment.data, **data_point}
+    check_block("precond", "data", values, f"{where} (point {dict(data_point)}) data")
+    data = build(Data, values, f"{where}.data")
+    seeds = run_seeds(settings.seeds, experiment)
+    instance = seeds if data.instance_seeds is None else data.instance_seeds
+    if len(instance) != len(seeds):
+        raise ConfigError(f"config error: {PREFIX}data.instance_seeds: {len(instance)} instance seeds for "
+                          f"{len(seeds)} seeds in {where} (run r uses the r-th of each)")
+    return Dataset(dataclasses.replace(data, instance_seeds=tuple(instance)), tuple(seeds))
 
 
 def table_spec(name: str, entry: Mapping) -> OptimizerSpec:
