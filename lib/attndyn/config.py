@@ -11,9 +11,6 @@ import copy
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
 from .errors import ConfigError
 
 PACKAGE = Path(__file__).parent
@@ -23,6 +20,8 @@ VOCABULARY = PACKAGE / "vocabulary.yaml"
 
 def load_yaml(path: str | Path) -> dict:
     """Read a YAML mapping; a missing or malformed file is a ConfigError."""
+    import yaml
+
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text())
@@ -92,7 +91,7 @@ def normalize(schema: dict, value: Any, root: dict) -> Any:
 
 
 # ---- one-line errors -----------------------------------------------------------------------------------------
-def _one_line(error: jsonschema.ValidationError, prefix: str = "") -> str:
+def _one_line(error: "jsonschema.ValidationError", prefix: str = "") -> str:
     """'<dotted key>: <what is wrong>' for the most relevant schema error."""
     key = (prefix + ".".join(str(p) for p in error.absolute_path)).rstrip(".") or "top level"
     if error.validator == "additionalProperties":
@@ -106,6 +105,8 @@ def _one_line(error: jsonschema.ValidationError, prefix: str = "") -> str:
 
 def validate_schema(config: Any, schema: dict, prefix: str = "") -> None:
     """Validate against a JSON schema; raise ConfigError with one line naming the key."""
+    import jsonschema
+
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(config))
     if errors:
         raise ConfigError(f"config error: {_one_line(jsonschema.exceptions.best_match(errors), prefix)}")

@@ -1,7 +1,6 @@
 """Per-cell and per-experiment xarray datasets: dims, CF attributes, provenance, atomic netCDF I/O."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -10,14 +9,7 @@ import xarray as xr
 
 from .checkpoint import atomic_write
 from .errors import DataError
-
-
-@dataclass(frozen=True)
-class Var:
-    """How a logged metric is stored: extra dims after (seed, step), CF long_name and units."""
-    long_name: str
-    units: str = "1"
-    dims: tuple[str, ...] = ()
+from .variables import Var  # noqa: F401  (re-exported: results.Var)
 
 
 def cell_dataset(result: "TrainResult", variables: dict[str, Var], seeds: Sequence[int],

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from ..checkpoint import checkpoint_path
 from ..settings import canonical_json
-from ..results import write_netcdf
 from ..studies import get_study
 from ..studies.base import CellSpec, RunContext
 from .common import read_npz, record_imports
@@ -39,5 +38,8 @@ def run_train(config: dict, study: str, cell_json: str, code: str, data_path: st
     cell = CellSpec.from_json(cell_json, handle.cell_type())
     ctx = context(config, study, cell, cell_json, code, out, stop_after)
     ctx.needed = dict(zip(cell.needs, needed or []))
-    write_netcdf(handle.train_cell(cell, read_npz(data_path), ctx), out)
+    dataset = handle.train_cell(cell, read_npz(data_path), ctx)
+    from ..results import write_netcdf                                 # xarray: after training (start-up)
+
+    write_netcdf(dataset, out)
     record_imports("train", study)

@@ -88,3 +88,11 @@ class RunContext:
     provenance: dict = field(default_factory=dict)
     stop_after: int | None = None     # testing hook (see train.Checkpointing)
     needed: dict = field(default_factory=dict)   # (experiment, cell id) -> cell file of CellSpec.needs
+
+    def checkpointing(self, part: str = ""):
+        """The job's checkpointing; `part` names one of several trainings in one job (its own file and fingerprint)."""
+        from ..train import Checkpointing
+
+        path = self.checkpoint_path.with_name(self.checkpoint_path.name + part) if self.checkpoint_path and part \
+            else self.checkpoint_path
+        return Checkpointing(path, self.checkpoint_every, self.fingerprint + part, self.stop_after)

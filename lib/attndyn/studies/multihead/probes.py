@@ -5,7 +5,7 @@ import math
 
 import torch
 
-from ...results import Var
+from ...variables import Var
 from .model import attention, logistic_loss, logit, query_weights
 from .settings import Model
 

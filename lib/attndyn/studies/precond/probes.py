@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ...optim.structure_aware import whitened
-from ...results import Var
+from ...variables import Var
 from .model import attend_prompts, attend_shared, population_excess, train_loss
 
 VARIABLES = {

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ...results import Var
+from ...variables import Var
 from .tokens import Tokens
 from .model import attention, forward, logistic_loss, mean_value
 
