@@ -10,6 +10,12 @@ from .settings import Settings, experiment_data, experiment_model, experiment_op
 RECON = ("[Synthetic checks PROPOSED in spec Sec. 7; Gaussian kernel exp(-||q-k||^2/(2 sqrt d)) unnormalized, "
          "RECONSTRUCTED; see papers/kernels.md]")
 
+ROUGHNESS = ("Roughness (spec C6, measure PROPOSED) = RMS residual of a slice after the best quadratic in (a, b), "
+             "divided by the slice's loss range: 0 for any quadratic bowl whatever its curvature, growing with "
+             "ripples; shown per seed for every direction pair (small) and their mean (large). Curvature = the "
+             "largest-magnitude Hessian eigenvalue (signed) of the same loss in the slice's weights at the centre, "
+             "by power iteration on Hessian-vector products.")
+
 CAPTIONS = {
     "s1": "S1 (Theorems 1-2, RECONSTRUCTED threshold D >= Nn): final/initial training loss vs D/(Nn) for W_V-only "
           "and joint W_Q,W_K,W_V training, each kernel (median over seeds, min-max band), and log-loss curves. "
@@ -24,8 +30,8 @@ CAPTIONS = {
           "(and its teacher's targets) vanishes for sigma_Q >= 3, so large-sigma_Q Gaussian runs are degenerate. "
           + RECON,
     "s3": "Fig. 4 analogue on synthetic data (spec S3): stage 1 trains W_Q, W_K, W_V with Softmax, stage 2 W_Q only "
-          "with each kernel; training loss on W_Q* + a d1 + b d2 (filter-normalized random directions, one seed). "
-          "Roughness = mean |discrete Laplacian| / loss range (spec C6, PROPOSED). " + RECON,
+          "with each kernel; training loss on W_Q* + a d1 + b d2 (filter-normalized random directions; contours: "
+          "one seed, the first direction pair). " + ROUGHNESS + " " + RECON,
     "pathfinder": "Fig. 3 analogue: test accuracy and test loss vs step on the project's GENERATED Pathfinder-style "
                   "task (not the LRA release), 2-layer pre-LN Transformer (mean pool), Softmax vs Gaussian; mean "
                   "over seeds (thick), min-max band, one thin line per seed. The default config is CPU-sized "
@@ -40,8 +46,7 @@ CAPTIONS = {
                      "only the stage2_params projections of every layer [RECONSTRUCTED] with the same batches; then "
                      "the mean training cross-entropy on a fixed subset at theta* + a d1 + b d2, d1 and d2 random "
                      "directions on the `params` weights, filter-normalized per output unit (Li et al. 2018), biases "
-                     "fixed. Contours for one seed; roughness = mean |discrete Laplacian| / loss range (spec C6) for "
-                     "every seed; stage-2 test accuracy.",
+                     "fixed. Contours for one seed and the first direction pair; stage-2 test accuracy. " + ROUGHNESS,
 }
 
 
@@ -74,11 +79,12 @@ def task_settings(settings: Settings, experiment) -> str:
 
 
 def landscape_settings(experiment) -> str:
-    steps = f"{experiment.stage2_steps} stage-2 steps" if experiment.stage2_steps else "stage 2 as long as the task"
+    steps = (f"{experiment.stage2_steps} stage-2 steps" if experiment.stage2_steps
+             else "stage 2 for the optimizer's run length")
     examples = f"{experiment.n_examples}" if experiment.n_examples else "all"
-    return (f" Landscape: {steps} on {experiment.stage2_params}, directions on {experiment.params}, "
-            f"{experiment.grid}x{experiment.grid} grid over {list(experiment.range)}, loss on {examples} training "
-            "examples.")
+    return (f" Landscape: {steps} on {experiment.stage2_params}, {experiment.direction_pairs} direction pairs on "
+            f"{experiment.params}, {experiment.grid}x{experiment.grid} grid over {list(experiment.range)}, loss on "
+            f"{examples} training examples, {experiment.hessian_iters} power iterations.")
 
 
 def caption(name: str, settings: Settings) -> str:
@@ -86,6 +92,6 @@ def caption(name: str, settings: Settings) -> str:
     text = CAPTIONS[experiment.kind]
     if experiment.kind in ("pathfinder", "text", "lra_landscape"):
         text += task_settings(settings, experiment)
-    if experiment.kind == "lra_landscape":
+    if experiment.kind in ("s3", "lra_landscape"):
         text += landscape_settings(experiment)
     return text + experiment_model(settings, experiment).kernel_options().variant_note()

@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 
 from ...figures.common import band, save, subplots
-from .metrics import by_optimizer, relative_final_loss, roughness, s2_outcomes
+from .metrics import by_optimizer, relative_final_loss, s2_outcomes
 from .settings import KernelsExperiment, Settings, experiment_data
 
 COLORS = {"softmax": "tab:red", "gaussian": "tab:blue"}
@@ -87,21 +87,44 @@ def draw_s2(fig, row, ds: xr.Dataset, settings: Settings, experiment: KernelsExp
         a.legend(fontsize=6)
 
 
+def _roughness_panel(ax, ds: xr.Dataset, kernels: list) -> None:
+    """Per seed: the roughness of every direction pair (small) and their mean (large), per kernel."""
+    seeds = ds["seed"].values
+    for kernel in kernels:
+        r = ds["roughness"].sel(kernel=kernel).transpose("seed", "pair")
+        for p in r["pair"].values:
+            ax.scatter(seeds, r.sel(pair=p), color=COLORS[kernel], s=8, alpha=0.35)
+        ax.scatter(seeds, r.mean("pair"), color=COLORS[kernel], s=40, label=f"{kernel} (mean of pairs)")
+    ax.set(xlabel="seed", ylabel="quadratic residual / loss range", xticks=seeds,
+           title=f"roughness per seed ({ds.sizes['pair']} direction pairs)")
+    ax.legend(fontsize=6)
+
+
+def _curvature_panel(ax, ds: xr.Dataset, kernels: list) -> None:
+    """Per seed: the largest-magnitude Hessian eigenvalue at the centre (log axis; symlog if one is <= 0)."""
+    for kernel in kernels:
+        ax.scatter(ds["seed"], ds["curvature"].sel(kernel=kernel), color=COLORS[kernel], label=kernel)
+    scale = "log" if bool((ds["curvature"] > 0).all()) else "symlog"
+    ax.set(xlabel="seed", ylabel="top Hessian eigenvalue", yscale=scale, xticks=ds["seed"].values,
+           title="curvature at the centre")
+    ax.legend(fontsize=6)
+
+
 def draw_landscape(fig, row, ds: xr.Dataset, settings: Settings, experiment: KernelsExperiment) -> None:
-    """Contours of one seed's slice per kernel, roughness per seed (and stage-2 accuracy on an LRA task)."""
+    """Contours of one seed's first slice per kernel, roughness and curvature per seed (and stage-2 accuracy on
+    an LRA task)."""
     kernels = list(ds["kernel"].values)
     seed = min(settings.figures.contour_seed, ds.sizes["seed"] - 1)
     a, b = ds["a"].values, ds["b"].values
     for j, kernel in enumerate(kernels):
-        grid = ds["landscape"].sel(kernel=kernel).isel(seed=seed).values
+        grid = ds["landscape"].sel(kernel=kernel).isel(seed=seed, pair=0).values
         cs = row[j].contourf(b, a, np.log10(grid), levels=30, cmap="viridis")
         fig.colorbar(cs, ax=row[j], label="log10 loss")
-        row[j].set(xlabel="d2", ylabel="d1", title=f"stage 2 = {kernel}, seed {int(ds['seed'][seed])}: rough "
-                                                   f"{roughness(grid):.3g}, loss range {np.ptp(grid):.2g}")
-    for kernel in kernels:
-        row[len(kernels)].scatter(ds["seed"], ds["roughness"].sel(kernel=kernel), color=COLORS[kernel], label=kernel)
-    row[len(kernels)].set(xlabel="seed", ylabel="mean |Laplacian| / range", title="roughness per seed")
-    row[len(kernels)].legend()
+        rough = float(ds["roughness"].sel(kernel=kernel).isel(seed=seed, pair=0))
+        row[j].set(xlabel="d2", ylabel="d1", title=f"stage 2 = {kernel}, seed {int(ds['seed'][seed])}, pair 0: rough "
+                                                   f"{rough:.3g}, loss range {np.ptp(grid):.2g}")
+    _roughness_panel(row[len(kernels)], ds, kernels)
+    _curvature_panel(row[len(kernels) + 1], ds, kernels)
     if "stage1_test_acc" in ds:
         for kernel in kernels:
             band(row[-1], ds["test_acc"].sel(kernel=kernel), label=kernel, color=COLORS[kernel], kind="range")
@@ -135,8 +158,8 @@ class Panels:
 PANELS = {
     "s1": Panels(lambda ds: 1 + ds.sizes["train"], 3.6, draw_s1),
     "s2": Panels(lambda ds: 3, 3.6, draw_s2),
-    "s3": Panels(lambda ds: ds.sizes["kernel"] + 1, 4.0, draw_landscape),
-    "lra_landscape": Panels(lambda ds: ds.sizes["kernel"] + 2, 4.0, draw_landscape),
+    "s3": Panels(lambda ds: ds.sizes["kernel"] + 2, 4.0, draw_landscape),
+    "lra_landscape": Panels(lambda ds: ds.sizes["kernel"] + 3, 4.0, draw_landscape),
     "pathfinder": Panels(lambda ds: 2, 3.8, draw_task),
     "text": Panels(lambda ds: 2, 3.8, draw_task),
 }

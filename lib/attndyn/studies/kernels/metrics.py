@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from ...criteria import quadratic_residual
 from ...results import final
 
 
@@ -27,9 +28,10 @@ def s2_outcomes(ds: xr.Dataset, success_rel_loss: float, grad_ratio_max: float) 
             "failed": (~success).sum("seed"), "stalled": stall.sum("seed")}
 
 
-def accuracy_auc(ds: xr.Dataset) -> xr.DataArray:
-    """Area under the seed-mean test-accuracy curve, normalized by the step span (mean accuracy over time)."""
-    acc = ds["test_acc"].mean("seed")
+def accuracy_auc(ds: xr.Dataset, per_seed: bool = False) -> xr.DataArray:
+    """Area under the test-accuracy curve normalized by the step span (mean accuracy over time): of the
+    seed-mean curve, or of every seed's own curve (`per_seed`, keeping the seed dim)."""
+    acc = ds["test_acc"] if per_seed else ds["test_acc"].mean("seed")
     steps = ds["step"].values.astype(float)
     return xr.apply_ufunc(lambda a: np.trapezoid(a, steps) / (steps[-1] - steps[0]), acc,
                           input_core_dims=[["step"]], vectorize=True)
@@ -42,12 +44,12 @@ def steps_to_accuracy(ds: xr.Dataset, threshold: float) -> xr.DataArray:
     return first.where(above.any("step"))
 
 
-def roughness(grid: np.ndarray) -> np.ndarray:
-    """Mean |discrete 5-point Laplacian| of a loss grid divided by its loss range (spec C6): (...,)."""
-    lap = (grid[..., 2:, 1:-1] + grid[..., :-2, 1:-1] + grid[..., 1:-1, 2:] + grid[..., 1:-1, :-2]
-           - 4 * grid[..., 1:-1, 1:-1])
-    span = grid.max(axis=(-2, -1)) - grid.min(axis=(-2, -1))
-    return np.abs(lap).mean(axis=(-2, -1)) / np.where(span > 0, span, np.nan)
+def slice_roughness(grid: np.ndarray, coords: np.ndarray) -> np.ndarray:
+    """Roughness of loss slices (..., G, G) (spec C6): RMS residual after the best quadratic in (a, b), divided
+    by the slice's loss range (criteria.quadratic_residual): 0 for any quadratic bowl whatever its curvature,
+    growing with ripples. (The earlier mean |discrete Laplacian| / range is 2 h^2 for any centred bowl: it scored
+    the window's shape, not roughness.)"""
+    return quadratic_residual(grid, coords)
 
 
 def by_optimizer(ds: xr.Dataset, order=()) -> list[tuple[str | None, xr.Dataset]]:

@@ -119,7 +119,8 @@ def point_model(model: Model, values: dict, experiment: KernelsExperiment) -> Mo
 
 def landscape_of(experiment: KernelsExperiment) -> Landscape:
     return Landscape(experiment.stage1_steps, experiment.stage2_steps, experiment.stage2_params, experiment.params,
-                     experiment.grid, tuple(experiment.range), experiment.n_examples, experiment.direction_seed)
+                     experiment.grid, tuple(experiment.range), experiment.n_examples, experiment.direction_seed,
+                     experiment.direction_pairs, experiment.hessian_iters)
 
 
 def dataset_for(settings: Settings, experiment: KernelsExperiment, kind: Kind, data_point: dict,

@@ -12,7 +12,8 @@ from typing import Callable
 from ...errors import ConfigError
 from .settings import S1Cell, S2Cell, S3Cell, TaskCell, TaskLandscapeCell
 
-LANDSCAPE_KEYS = ("stage2_steps", "stage2_params", "params", "grid", "range", "direction_seed")
+LANDSCAPE_KEYS = ("stage2_steps", "stage2_params", "params", "grid", "range", "direction_seed", "direction_pairs",
+                  "hessian_iters")
 
 
 @dataclass(frozen=True)

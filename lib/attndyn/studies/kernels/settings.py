@@ -157,6 +157,8 @@ class KernelsExperiment(Experiment):
     range: tuple[float, float]
     n_examples: int | None
     direction_seed: int
+    direction_pairs: int
+    hessian_iters: int
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,8 @@ class Landscape:
     range: tuple[float, float]
     n_examples: int | None
     direction_seed: int
+    direction_pairs: int
+    hessian_iters: int
 
 
 @dataclass(frozen=True)
@@ -181,12 +185,15 @@ class Figures:
 @dataclass(frozen=True)
 class Checks:
     C1_rel_loss_max: float
-    C2_r2_min: float
     C3_rel_loss_min: float
+    C3_floor_tol: float
     C4_margin_min: float
     C4_grad_ratio_max: float
     C4_success_rel_loss: float
+    C4_vanishing_target_ratio: float
     C5_min_acc: float
+    C5_margin_se: float
+    C6_margin_se: float
 
 
 # ---- cells: one class per experiment kind (their field names tell them apart) -----------------------------------

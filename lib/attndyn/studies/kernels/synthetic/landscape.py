@@ -1,9 +1,10 @@
-"""Two-stage loss-landscape slices on synthetic data (spec Sec. 4.2 Fig. 4, Sec. 7 S3) and their roughness (C6).
+"""Two-stage loss-landscape slices on synthetic data (spec Sec. 4.2 Fig. 4, Sec. 7 S3), their roughness (C6)
+and the curvature at their centre.
 
 Stage 1 trains W_Q, W_K, W_V with Softmax; stage 2 continues from that point training the `stage2_params`
-(W_Q) with the cell's kernel; then the training loss is evaluated on theta* + a d1 + b d2 over a grid, with
-d1, d2 random Gaussian directions on the `params` weights, filter-normalized (Li et al. 2018: each column of a
-direction scaled to the norm of that column of theta*).
+(W_Q) with the cell's kernel; then the training loss is evaluated on theta* + a d1 + b d2 over a grid, for
+`direction_pairs` pairs d1, d2 of random Gaussian directions on the `params` weights, filter-normalized (Li et
+al. 2018: each column of a direction scaled to the norm of that column of theta*).
 """
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ import torch
 import xarray as xr
 
 from ....optim.spec import run_length
+from ....optim.step_size import lambda_max
 from ....results import cell_dataset
 from ....train import train
-from ..metrics import roughness
+from ..metrics import slice_roughness
 from ..runs import checkpointing, stack, tensors
 from ..settings import KernelOptions
-from ..slices import filter_normalized_direction, slice_coords, slice_grid
+from ..slices import direction_pairs, slice_coords, slice_grid
 from .model import forward, squared_loss
-from .probes import SYNTH_VARS
+from .probes import SYNTH_VARS, regression_loss
 from .problem import TRAINED, synthetic_problem
 
 
@@ -40,18 +42,31 @@ def _detached(W: dict) -> dict:
     return {k: v.detach().clone() for k, v in W.items()}
 
 
+def centre_curvature(W: dict, X, y, kernel: str, options: KernelOptions, names, iters: int) -> np.ndarray:
+    """Per run, the largest-magnitude Hessian eigenvalue (signed) of the training loss in the weights `names`
+    at W (power iteration on Hessian-vector products, optim.step_size.lambda_max): (R,)."""
+    centre = _detached(W)
+    for name in names:
+        centre[name].requires_grad_(True)
+    loss = regression_loss(centre, X, y, kernel, options)
+    return lambda_max(loss, [centre[name] for name in names], iters).cpu().numpy()
+
+
 def _slice(ds: xr.Dataset, W: dict, X, y, kernel: str, cell) -> xr.Dataset:
-    """Add the 2-D slice around the stage-2 end point and its roughness to one kernel's dataset."""
+    """Add to one kernel's dataset the 2-D slices around the stage-2 end point (one per direction pair), their
+    roughness and the curvature at the centre."""
     s = cell.settings
-    ls = s.landscape
-    gen = torch.Generator().manual_seed(ls.direction_seed)
-    d1, d2 = ({name: filter_normalized_direction(W[name].detach(), gen) for name in TRAINED[ls.params]}
-              for _ in range(2))
+    ls, names = s.landscape, TRAINED[s.landscape.params]
     coords = slice_coords(ls.range, ls.grid)
-    grid = loss_grid(W, X, y, kernel, s.attention, d1, d2, coords)
-    ds = ds.assign_coords(a=coords, b=coords)
-    ds["landscape"] = (("seed", "a", "b"), grid, {"long_name": "training loss on theta* + a d1 + b d2"})
-    ds["roughness"] = ("seed", roughness(grid), {"long_name": "mean |Laplacian| / loss range"})
+    pairs = direction_pairs([W[name].detach() for name in names], ls.direction_pairs, ls.direction_seed)
+    grid = np.stack([loss_grid(W, X, y, kernel, s.attention, dict(zip(names, d1)), dict(zip(names, d2)), coords)
+                     for d1, d2 in pairs], 1)                                          # (R, P, G, G)
+    ds = ds.assign_coords(pair=np.arange(len(pairs)), a=coords, b=coords)
+    ds["landscape"] = (("seed", "pair", "a", "b"), grid, {"long_name": "training loss on theta* + a d1 + b d2"})
+    ds["roughness"] = (("seed", "pair"), slice_roughness(grid, coords),
+                       {"long_name": "RMS residual after the best quadratic / loss range"})
+    ds["curvature"] = ("seed", centre_curvature(W, X, y, kernel, s.attention, names, ls.hessian_iters),
+                       {"long_name": f"largest-magnitude Hessian eigenvalue in {'/'.join(names)} at the centre"})
     return ds
 
 

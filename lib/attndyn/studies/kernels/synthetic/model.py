@@ -38,3 +38,19 @@ def feature_singular_values(W: dict, X: torch.Tensor, kernel: str, temperature=N
     s = torch.linalg.svdvals(F.permute(0, 2, 3, 1, 4).reshape(R, N * n, H * D))   # (R, min(Nn, HD))
     return s[:, 0], (s[:, N * n - 1] if H * D >= N * n else torch.zeros(R, dtype=F.dtype))
 
+
+
+def wv_floor(W: dict, X: torch.Tensor, y: torch.Tensor, kernel: str, temperature=None, rownorm=False):
+    """The least-squares floor of W_V-only training at the current attention features (spec Sec. 7 S1
+    [DERIVED]): the output sum_h F_h v_h is linear in v_h = W_V^h w_O^h, and any v_h is reachable when
+    w_O^h != 0 (W_V^h = v_h w_O^h^T / ||w_O^h||^2), so min over W_V of f is 1/2 ||y - P y||^2, P the projector
+    onto the column space of the stacked Nn x HD feature matrix [S_i X_i]: (R,). It is > 0 for generic y once
+    rank < Nn (D < Nn: D unknowns for Nn targets). Zero-padded feature columns add nothing to the column space."""
+    F = head_features(W, X, kernel, temperature, rownorm)                # (R, H, N, n, D)
+    R, H, N, n, D = F.shape
+    M = F.permute(0, 2, 3, 1, 4).reshape(R, N * n, H * D)
+    U, s, _ = torch.linalg.svd(M, full_matrices=False)                  # U (R, Nn, k)
+    U = U * (s > s[:, :1] * max(N * n, H * D) * torch.finfo(M.dtype).eps)[:, None, :]   # the column space
+    r = y.reshape(R, N * n)
+    residual = r - torch.einsum("rik,rk->ri", U, torch.einsum("rik,ri->rk", U, r))
+    return 0.5 * (residual ** 2).sum(1)

@@ -16,7 +16,7 @@ from ....results import cell_dataset
 from ....train import TrainResult, train
 from ..runs import checkpointing, stack, tensors
 from ..settings import KernelOptions
-from .model import forward
+from .model import forward, wv_floor
 from .probes import SYNTH_VARS
 from .problem import TRAINED, synthetic_problem
 
@@ -49,13 +49,16 @@ def _step_size_var(eta: np.ndarray) -> tuple:
     return ("seed", eta, {"long_name": "GD step size (lr_rule)"})
 
 
-def _s1_part(result: TrainResult, eta: np.ndarray, D: int, Nn: int, cell, kernel: str, ctx) -> xr.Dataset:
+def _s1_part(result: TrainResult, eta: np.ndarray, floor: np.ndarray, D: int, Nn: int, cell, kernel: str,
+             ctx) -> xr.Dataset:
     """One D of one kernel: its runs' curves; sigma_Nn = 0 exactly below the threshold (rank < Nn)."""
     ds = cell_dataset(result, SYNTH_VARS, cell.settings.seeds, {**cell.coords, "kernel": kernel}, ctx.provenance)
     if D < Nn:
         ds["feat_sigma_min"] = ds["feat_sigma_min"] * 0.0
         ds["feat_cond"] = ds["feat_cond"] * np.inf
     ds["step_size"] = _step_size_var(eta)
+    ds["wv_floor"] = ("seed", floor, {"long_name": "least-squares floor of W_V-only training at the initial "
+                                                   "features: min over W_V of the loss (exact for train wv)"})
     return ds
 
 
@@ -68,10 +71,12 @@ def train_s1(cell, data: dict, ctx) -> xr.Dataset:
     for kernel in s.kernels:
         T = {k: torch.as_tensor(v, dtype=ctx.dtype, device=ctx.device) for k, v in s1_padded(data, Ds).items()}
         X, y = T.pop("X"), T.pop("y")
+        with torch.no_grad():
+            floor = wv_floor(T, X, y, kernel, s.attention.gaussian_temperature, s.attention.gaussian_rownorm)
         problem, eta = synthetic_problem(T, X, y, TRAINED[s.train], kernel, s.attention, s.optimizer, s.log, steps)
         result = train(problem, checkpointing(ctx, f".{kernel}"))
-        parts = [_s1_part(res, e, D, Nn, cell, kernel, ctx)
-                 for D, res, e in zip(Ds, split_runs(result, len(Ds)), np.split(eta, len(Ds)))]
+        parts = [_s1_part(res, e, f, D, Nn, cell, kernel, ctx) for D, res, e, f in
+                 zip(Ds, split_runs(result, len(Ds)), np.split(eta, len(Ds)), np.split(floor.cpu().numpy(), len(Ds)))]
         per_kernel.append(stack(parts, xr.DataArray(list(Ds), dims="D", name="D")))
     ds = stack(per_kernel, "kernel")
     ds.attrs["Nn"] = Nn
