@@ -787,16 +787,32 @@ def test_adam_runs_the_pathfinder_landscape_stage2_by_yaml():
 
 
 @pytest.mark.parametrize("entry,message", [
-    ({"rule": "adam", "lr_rule": "inverse_smoothness"}, "kernels.experiments.s1.optimizers.gd.lr_rule: "
-                                                         "inverse_smoothness gives every run its own step size"),
-    ({"rule": "gd", "weight_decay": 0.1}, "rule 'gd' cannot take"),
+    ({"rule": "algorithm1", "lr_rule": "inverse_smoothness"}, "rule 'algorithm1' needs a covariance, which the "
+                                                              "kernels experiments do not provide"),
     ({"epochs": 2}, "kernels.experiments.s1.optimizers.gd: a s1 experiment is full batch; give the optimizer "
                     "`steps` and null batch_size and epochs (an entry of its own, or kernels.experiments.s1.overrides.gd"),
 ])
-def test_a_per_run_step_needs_a_rule_linear_in_the_gradient(entry, message):
+def test_rules_the_study_cannot_run_are_one_line_errors(entry, message):
     with pytest.raises(ConfigError) as info:
         _plan(optimizers={"gd": entry})
     assert message in str(info.value)
+
+
+def test_a_per_run_step_is_adams_per_run_learning_rate():
+    """Adam (not linear in the gradient) takes eta_r = c / lambda_max,r as a per-run learning rate, not via the loss."""
+    from attndyn.studies.kernels.synthetic.data import init_weights, tokens
+    from attndyn.studies.kernels.synthetic.problem import synthetic_problem
+
+    rng = np.random.default_rng(3)
+    W = {k: torch.tensor(np.stack([v, 0.5 * v, 2.0 * v])) for k, v in init_weights(rng, 4, 2, 4, 1, 1.0).items()}
+    X, y = torch.tensor(np.stack([tokens(rng, 2, 2, 4)] * 3)), torch.randn(3, 2, 2, dtype=torch.float64)
+    spec = _gd_spec(rule="adam", settings={"betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0},
+                    lr_rule="inverse_smoothness", lr_scale=1.0, power_iters=50)
+    settings = _settings()
+    problem, eta = synthetic_problem(W, X, y, ("W_V",), "softmax", settings.model.kernel_options(), spec, settings.log, 5)
+    lr = problem.optimizer.param_groups[0]["lr"]
+    assert isinstance(lr, torch.Tensor) and np.allclose(lr.numpy(), eta) and len(set(np.round(eta, 10))) == 3
+    assert torch.equal(problem.loss(0, None), problem.probe()["train_loss"])          # the loss is not scaled
 
 
 def test_step_size_rules_scale_the_loss_only_where_exact():

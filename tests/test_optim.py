@@ -201,3 +201,15 @@ def test_per_run_hyperparameters_equal_separate_runs(make, per_run_settings):
             singles[r].grad = g[r].clone()
             alone[r].step()
     assert torch.allclose(batched.detach(), torch.stack([s.detach() for s in singles]), rtol=1e-12, atol=1e-14)
+
+
+def test_a_per_run_step_needs_an_elementwise_rule():
+    from dataclasses import replace
+
+    from attndyn.optim.spec import optimizer_spec
+    from attndyn.optim.step_size import check_step_rule
+
+    spec = replace(optimizer_spec("alg", {"rule": "algorithm1", "lr": 0.1}, "x"), lr_rule="inverse_smoothness")
+    with pytest.raises(ConfigError, match="not element-wise"):
+        check_step_rule(spec, "x")
+    check_step_rule(replace(spec, rule="adam", settings={"betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0}), "x")

@@ -7,13 +7,12 @@
                       iteration finds every run's lambda_max. For a loss quadratic in the trained weights
                       (W_V-only least squares) this is exactly c / L, L the global smoothness constant.
 
-How a run takes its own step: the core optimizers hold one scalar lr per parameter group, so a per-run
-step is exact only for rules whose update is linear in the gradient and that have no weight decay (gd, sgd,
-momentum): stepping with lr 1 on eta_r f_r gives the iterates of step eta_r on f_r (`scales_loss`). A rule
-that is not linear in the gradient (adam, adamw, signgd, algorithm1) needs a tensor learning rate of shape
-(R, 1, ...), which the core optimizers do not accept yet: such a rule runs with `lr_rule: constant` only
-(`check_step_rule` says so in one line). Torch is imported inside the functions: the plan (torch-free)
-calls the checks.
+How a run takes its own step: for rules whose update is linear in the gradient and that have no weight decay
+(gd, sgd, momentum), stepping with lr 1 on eta_r f_r gives the iterates of step eta_r on f_r (`scales_loss`;
+the numbers the kernels study has always produced). Any other element-wise rule (adam, adamw, signgd) takes
+eta as a per-run learning-rate tensor (R,). A rule that is not element-wise (algorithm1) runs with
+`lr_rule: constant` only (`check_step_rule` says so in one line). Torch is imported inside the functions: the
+plan (torch-free) calls the checks.
 """
 from __future__ import annotations
 
@@ -32,12 +31,11 @@ def scales_loss(spec: OptimizerSpec) -> bool:
 
 
 def check_step_rule(spec: OptimizerSpec, where: str) -> None:
-    """A per-run step (lr_rule inverse_smoothness) needs a rule that `scales_loss`: else a one-line ConfigError."""
-    if spec.lr_rule == "inverse_smoothness" and not scales_loss(spec):
+    """A per-run step (lr_rule inverse_smoothness) needs an element-wise rule: else a one-line ConfigError."""
+    if spec.lr_rule == "inverse_smoothness" and not RULES[spec.rule].elementwise:
         raise ConfigError(
             f"config error: {where}.lr_rule: inverse_smoothness gives every run its own step size, which rule "
-            f"{spec.rule!r} cannot take (the optimizers accept one scalar lr; only gd, sgd and momentum without "
-            "weight decay take it exactly, by scaling each run's loss); use lr_rule: constant")
+            f"{spec.rule!r} (not element-wise) cannot take; use lr_rule: constant")
 
 
 def lambda_max(loss_fn: Callable[[], "torch.Tensor"], trained: list, iters: int) -> "torch.Tensor":

@@ -1,17 +1,10 @@
-"""What every trainer of the study shares: checkpointing derived from the job's context, input tensors, and
-stacking per-part datasets (kernels, D, sigma_Q) into one cell dataset."""
+"""What every trainer of the study shares: input tensors, and stacking per-part datasets (kernels, D, sigma_Q)
+into one cell dataset."""
 from __future__ import annotations
 
 import torch
 import xarray as xr
 
-from ...train import Checkpointing
-
-
-def checkpointing(ctx, suffix: str = "") -> Checkpointing:
-    """The job's Checkpointing for one part of a cell (a kernel, a stage, a seed): path and fingerprint + suffix."""
-    path = ctx.checkpoint_path.with_name(ctx.checkpoint_path.name + suffix) if ctx.checkpoint_path else None
-    return Checkpointing(path, ctx.checkpoint_every, ctx.fingerprint + suffix, ctx.stop_after)
 
 
 def tensors(data: dict, keys, ctx, suffix: str = "") -> dict:

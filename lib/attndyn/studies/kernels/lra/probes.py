@@ -5,7 +5,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ....results import Var
+from ....variables import Var
 from .imdb import PAD
 
 LRA_VARS = {

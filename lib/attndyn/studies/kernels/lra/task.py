@@ -14,7 +14,6 @@ from ....minibatch import Schedule, SeedRun, schedule, train_seed, train_seeds
 from ....optim.build import build
 from ....results import cell_dataset
 from ....train import Checkpointing
-from ..runs import checkpointing
 from ..settings import TaskCell
 from .model import build_model
 from .probes import LRA_VARS, PADDING, held_out_metrics, minibatch_loss, split
@@ -49,7 +48,7 @@ def train_task(cell, data: dict, ctx) -> xr.Dataset:
     s = cell.settings
     result = train_seeds(s.seeds, task_setup(s, s.kernel, data, ctx.device, ctx.dtype),
                          task_schedule(s, len(data["y_train"])), tuple(LRA_VARS),
-                         lambda seed: checkpointing(ctx, f".seed{seed}"))
+                         lambda seed: ctx.checkpointing(f".seed{seed}"))
     ds = cell_dataset(result, LRA_VARS, s.seeds, cell.coords, ctx.provenance)
     ds["step"].attrs.update(long_name="optimizer step (minibatch)", units="step")
     ds["final_params"] = (("seed", "param"), result.extra["final_params"],

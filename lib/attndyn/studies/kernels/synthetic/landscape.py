@@ -17,7 +17,7 @@ from ....optim.step_size import lambda_max
 from ....results import cell_dataset
 from ....train import train
 from ..metrics import slice_roughness
-from ..runs import checkpointing, stack, tensors
+from ..runs import stack, tensors
 from ..settings import KernelOptions
 from ..slices import direction_pairs, slice_coords, slice_grid
 from .model import forward, squared_loss
@@ -79,13 +79,13 @@ def train_s3(cell, data: dict, ctx) -> xr.Dataset:
     X, y = W.pop("X"), W.pop("y")
     stage1, _ = synthetic_problem(W, X, y, TRAINED["attention"], "softmax", s.attention, s.optimizer, s.log,
                                   ls.stage1_steps or run_length(s.optimizer))
-    train(stage1, checkpointing(ctx, ".stage1"))
+    train(stage1, ctx.checkpointing(".stage1"))
     start, parts = _detached(W), []
     for kernel in s.kernels:
         W = _detached(start)
         stage2, _ = synthetic_problem(W, X, y, TRAINED[ls.stage2_params], kernel, s.attention, s.optimizer, s.log,
                                       ls.stage2_steps or run_length(s.optimizer))
-        result = train(stage2, checkpointing(ctx, f".stage2.{kernel}"))
+        result = train(stage2, ctx.checkpointing(f".stage2.{kernel}"))
         ds = cell_dataset(result, SYNTH_VARS, s.seeds, {**cell.coords, "kernel": kernel}, ctx.provenance)
         parts.append(_slice(ds, W, X, y, kernel, cell))
     return stack(parts, "kernel")

@@ -5,7 +5,7 @@ from typing import Callable
 
 import torch
 
-from ....results import Var
+from ....variables import Var
 from ..settings import KernelOptions
 from .model import feature_singular_values, forward, squared_loss
 

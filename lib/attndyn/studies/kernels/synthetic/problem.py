@@ -3,8 +3,8 @@
 Any registry optimizer runs the problem (optim.build); run r takes its own step eta_r when the optimizer
 entry says `lr_rule: inverse_smoothness` (optim.step_size). For rules whose update is linear in the gradient
 (gd, sgd, momentum; no weight decay) the step is taken as lr 1 on eta_r f_r, the same iterates as step eta_r
-on f_r (and the numbers this study has always produced); the logged loss and gradient norm are the
-unscaled f_r's."""
+on f_r (and the numbers this study has always produced); any other element-wise rule gets eta as a per-run
+learning rate. The logged loss and gradient norm are the unscaled f_r's."""
 from __future__ import annotations
 
 import numpy as np
@@ -37,6 +37,6 @@ def synthetic_problem(W: dict, X: torch.Tensor, y: torch.Tensor, trained: tuple[
     else:
         def loss(step=0, gen=None):
             return raw_loss()
-        optimizer = build(spec, params.values())
+        optimizer = build(spec, params.values(), lr=eta if spec.lr_rule != "constant" else None)
     probe = synthetic_probe(W, X, kernel, options, raw_loss, list(params.values()))
     return Problem(params, loss, probe, optimizer, steps, step_grid(log, steps)), eta.detach().cpu().numpy()

@@ -14,7 +14,7 @@ import xarray as xr
 from ....optim.spec import run_length
 from ....results import cell_dataset
 from ....train import TrainResult, train
-from ..runs import checkpointing, stack, tensors
+from ..runs import stack, tensors
 from ..settings import KernelOptions
 from .model import forward, wv_floor
 from .probes import SYNTH_VARS
@@ -74,7 +74,7 @@ def train_s1(cell, data: dict, ctx) -> xr.Dataset:
         with torch.no_grad():
             floor = wv_floor(T, X, y, kernel, s.attention.gaussian_temperature, s.attention.gaussian_rownorm)
         problem, eta = synthetic_problem(T, X, y, TRAINED[s.train], kernel, s.attention, s.optimizer, s.log, steps)
-        result = train(problem, checkpointing(ctx, f".{kernel}"))
+        result = train(problem, ctx.checkpointing(f".{kernel}"))
         parts = [_s1_part(res, e, f, D, Nn, cell, kernel, ctx) for D, res, e, f in
                  zip(Ds, split_runs(result, len(Ds)), np.split(eta, len(Ds)), np.split(floor.cpu().numpy(), len(Ds)))]
         per_kernel.append(stack(parts, xr.DataArray(list(Ds), dims="D", name="D")))
@@ -115,7 +115,7 @@ def train_s2(cell, data: dict, ctx) -> xr.Dataset:
     W, X, y = _s2_batch(cell, data, ctx)
     problem, eta = synthetic_problem(W, X, y, TRAINED["wq"], s.kernel, s.attention, s.optimizer, s.log,
                                      run_length(s.optimizer))
-    result = train(problem, checkpointing(ctx, ""))
+    result = train(problem, ctx.checkpointing(""))
     parts = []
     ynorm = np.split(torch.sqrt((y ** 2).sum((1, 2))).cpu().numpy(), len(sigmas))
     for res, e, yn in zip(split_runs(result, len(sigmas)), np.split(eta, len(sigmas)), ynorm):
