@@ -19,6 +19,7 @@ wildcard_constraints:
     cell=r"[A-Za-z0-9_.=+-]+",
     dataset=r"[A-Za-z0-9_.=+-]+",
     figure=r"[A-Za-z0-9_]+",
+    map=r"[A-Za-z0-9_]+",
 
 localrules: all, all_claims       # target + CSV concatenation: not worth a cluster job
 
@@ -27,6 +28,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/claims.smk"
+include: "workflow/rules/maps.smk"
 
 
 rule all:

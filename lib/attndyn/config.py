@@ -153,7 +153,10 @@ def study_schema(schema: dict) -> dict:
     experiment["properties"].update(defs.get("experiment_extra", {}).get("properties", {}))
     experiment["additionalProperties"] = False
     defs["experiment"] = experiment
-    return {**schema, "$defs": defs}
+    properties = {"maps": {"type": "object", "additionalProperties": {"$ref": "#/$defs/map"}, "default": {},
+                           "description": "claim maps: name -> where a claim holds over one or two settings"},
+                  **schema.get("properties", {})}
+    return {**schema, "$defs": defs, "properties": properties}
 
 
 def normalize_section(section: Any, schema: dict, prefix: str) -> dict:

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from .config import deep_merge
 from .errors import ConfigError
+from .maps import MapSettings, build_maps, map_experiment_entries
 from .optim.spec import OptimizerSpec, optimizer_spec
 from .settings import build, convert
 
@@ -36,6 +37,7 @@ class Experiment:
     steps: int | None
     overrides: dict[str, dict]
     seeds: tuple[int, ...] | None
+    batch: tuple[str, ...]
     dtype: str | None
     data: dict[str, Any]
     model: dict[str, Any]
@@ -53,7 +55,8 @@ class StudySettings:
     dtype: str                                   # the section's, else the top-level one
     optimizers: dict[str, dict]                  # entries as written; resolved per experiment
     log: LogSettings
-    experiments: dict[str, Experiment]
+    experiments: dict[str, Experiment]           # the study's, and one `map_<name>` per claim map
+    maps: dict[str, MapSettings]
 
 
 def build_experiments(section: Mapping, cls=Experiment, prefix: str = "",
@@ -86,9 +89,14 @@ def section_settings(cls, section: Mapping, top: Mapping, study: str, experiment
     import dataclasses
     import typing
 
+    maps = map_experiment_entries(section, f"{study}.")
+    for name, entry in maps.items():                      # a map's fixed settings are checked like an experiment
+        check_entry(study, entry, f"{study}.maps.{name[len('map_'):]} (as experiment {name})")
+    with_maps = {**section, "experiments": {**section["experiments"], **maps}}
     shared = dict(seeds=tuple(section["seeds"]), dtype=section["dtype"] or top["dtype"],
                   optimizers=dict(section["optimizers"]), log=log_settings(section["log"]),
-                  experiments=build_experiments(section, experiment_cls, f"{study}.", study_keys))
+                  experiments=build_experiments(with_maps, experiment_cls, f"{study}.", study_keys),
+                  maps=build_maps(section))
     hints = typing.get_type_hints(cls)
     own = {f.name: convert(hints[f.name], section[f.name], f"{study}.{f.name}")
            for f in dataclasses.fields(cls) if f.name not in shared}
@@ -191,6 +199,15 @@ def check_block(study: str, path: str, values: Mapping, where: str) -> None:
     for part in path.split("."):
         sub = resolve(sub, schema)["properties"][part]
     validate_schema(dict(values), {**resolve(sub, schema), "$defs": schema["$defs"]}, prefix=f"{where}.")
+
+
+def check_entry(study: str, entry: Mapping, where: str) -> None:
+    """Validate a derived experiment entry against the study's experiment schema (one line naming the key)."""
+    from .config import resolve, validate_schema
+
+    schema = _schema(study)
+    validate_schema(dict(entry), {**resolve(schema["$defs"]["experiment"], schema), "$defs": schema["$defs"]},
+                    prefix=f"{where}.")
 
 
 @lru_cache(maxsize=None)

@@ -72,6 +72,18 @@ class Plan:
     def caption(self, study: str, figure: str) -> str:
         return get_study(study).caption(figure, self.studies[study].settings)
 
+    def map_experiment(self, study: str, name: str) -> str:
+        return self.studies[study].settings.maps[name].experiment_name
+
+    def map_caption(self, study: str, name: str) -> str:
+        """What a map shows: its claim, axes, fixed settings and the boundary drawn (maps.describe)."""
+        from .maps import describe
+
+        settings = self.studies[study].settings
+        m = settings.maps[name]
+        statistic = get_study(study).map_registry()[0][m.statistic]
+        return describe(m, statistic, settings)
+
     # ---- path lists for rule inputs -------------------------------------------------------------------------
     def cell_path(self, key: CellKey, results: str = "results") -> str:
         study, experiment, cell_id = self._source[key]
@@ -96,6 +108,9 @@ class Plan:
     def experiment_paths(self, study: str, results: str = "results") -> list[str]:
         return [f"{results}/{study}/{e}.nc" for e in self.studies[study].experiments]
 
+    def map_paths(self, study: str, results: str = "results", ext: str = "nc") -> list[str]:
+        return [f"{results}/{study}/maps/{m}.{ext}" for m in self.studies[study].settings.maps]
+
     def figure_paths(self, study: str, results: str = "results") -> list[str]:
         return [f"{results}/{study}/figures/{f}.{ext}" for f in self.studies[study].figures for ext in ("png", "pdf")]
 
@@ -103,6 +118,7 @@ class Plan:
         targets = [f"{results}/claims.csv"]
         for study in self.studies:
             targets += self.experiment_paths(study, results) + self.figure_paths(study, results)
+            targets += [p for ext in ("nc", "png", "pdf") for p in self.map_paths(study, results, ext)]
             targets.append(f"{results}/{study}/claims.csv")
         return targets
 

@@ -2,6 +2,7 @@
 rule claims:
     input:
         experiments=lambda wc: PLAN.experiment_paths(wc.study, RESULTS),
+        maps=lambda wc: PLAN.map_paths(wc.study, RESULTS),
     output:
         report(f"{RESULTS}/{{study}}/claims.csv", category="{study}", caption="../report/claims.rst"),
     params:

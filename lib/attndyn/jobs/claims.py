@@ -5,16 +5,37 @@ from pathlib import Path
 
 from ..claims import concat_claims, write_claims
 from ..studies import get_study
-from ..results import read_experiments
+from ..maps import PREFIX as MAP_PREFIX
+from ..results import read_experiments, read_netcdf
 from .common import record_imports
 
 
-def run_claims(config: dict, study: str, inputs: list[str], out: str) -> None:
+def run_claims(config: dict, study: str, inputs: list[str], out: str, maps: list[str] = ()) -> None:
+    """The study's claim rows, then one summary row per claim map (where on its grid the claim holds)."""
     handle = get_study(study)
-    rows = handle.claims(read_experiments(inputs), handle.settings(config[study], config))
+    experiments = {name: ds for name, ds in read_experiments(inputs).items() if not name.startswith(MAP_PREFIX)}
+    rows = handle.claims(experiments, handle.settings(config[study], config))
+    rows += [map_row(read_netcdf(path)) for path in maps]
     write_claims(rows, out, scale=config["scale"])
     record_imports("claims", study)
 
 
 def run_join_claims(inputs: list[str], out: str) -> None:
     concat_claims({Path(p).parent.name: p for p in inputs}, out)
+
+
+def map_row(result) -> "Claim":
+    """claims.csv's summary of one map: on how much of its grid the claim holds, and where it fails."""
+    from ..claims import Claim
+    from ..mapdata import summary
+
+    holds, mixed, fails, failing = summary(result)
+    total = holds + mixed + fails
+    where = "; fails (some seed) at " + "; ".join(failing[:12]) + (" ..." if len(failing) > 12 else "") \
+        if failing else ""
+    return Claim(f"map {result.attrs['map']}: {result.attrs['claim']}",
+                 f"{result.attrs['criterion']}, per grid point and seed, over {result.attrs['axes']}",
+                 f"holds in every seed at {holds} of {total} grid points ({holds / total:.0%}), in some seeds at "
+                 f"{mixed}, in none at {fails}{where}", holds == total,
+                 fails_if="a grid point where some seed does not meet the criterion (the map shows where)",
+                 source=result.attrs["source"], depends_on=f"fixed: {result.attrs['fixed']}")

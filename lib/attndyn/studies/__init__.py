@@ -9,6 +9,7 @@ Every study package has the same modules (signgd is the reference):
   runner.py    train_cell(cell, data, ctx) -> xarray.Dataset                       (train jobs)
   figures.py   make_figure(name, experiments, settings, png, pdf, caption)         (figure jobs)
   claims.py    claims(experiments, settings) -> list[Claim]                        (claims jobs)
+  maps.py      STATISTICS (name -> maps.Statistic) and BOUNDARIES for claim maps   (map and claims jobs)
 A job imports only its stage's module (STAGE_MODULES); the code digest of each stage follows those imports.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ STUDIES: dict[str, str] = {
 }
 STAGE_MODULES: dict[str, tuple[str, ...]] = {
     "data": ("settings", "data"), "train": ("settings", "runner"), "aggregate": (),
-    "figures": ("settings", "figures"), "claims": ("settings", "claims"),
+    "figures": ("settings", "figures"), "claims": ("settings", "claims"), "maps": ("settings", "maps"),
 }
 
 
@@ -74,6 +75,11 @@ class Study:
 
     def claims(self, experiments: dict, settings) -> list:
         return self._module("claims").claims(experiments, settings)
+
+    def map_registry(self) -> tuple[dict, dict]:
+        """(statistic name -> maps.Statistic, boundary name -> (settings, map) -> (x, y, label))."""
+        module = self._module("maps")
+        return module.STATISTICS, module.BOUNDARIES
 
 
 def known_studies() -> list[str]:
