@@ -85,7 +85,8 @@ def test_a_mapping_merges_over_its_defaults_key_by_key(default_config):
 
 def test_null_empties_a_mapping_and_removes_a_table_entry():
     config = validate({"studies": ["signgd"],
-                       "signgd": {"experiments": {"digits": {"overrides": None}, "snr": None}}})
+                       "signgd": {"experiments": {"digits": {"overrides": None}, "snr": None},
+                                  "maps": {"snr_sparsity": None}}})
     experiments = config["signgd"]["experiments"]
     assert "snr" not in experiments and experiments["digits"]["overrides"] == {}
 
@@ -147,3 +148,8 @@ def test_the_readme_example_config_is_valid():
     block = text.split("## Changing a setting", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
     config = validate({"studies": ["signgd", "multihead", "precond", "kernels"], **yaml.safe_load(block)})
     assert "s3" not in config["kernels"]["experiments"] and config["signgd"]["optimizers"]["adam"]["lr"] == 3.0e-4
+
+
+def test_a_map_must_name_an_experiment_of_its_study():
+    assert "signgd.maps.snr_sparsity.experiment: 'snr' is not one of" in _error(
+        {"studies": ["signgd"], "signgd": {"experiments": {"snr": None}}})

@@ -306,3 +306,31 @@ def test_fused_loss_and_its_backward_equal_autograd_through_the_model(temperatur
     assert all(torch.equal(unpack(W, 3, 4)[k], params[k]) for k in params)
     loss = lambda w: fused_loss(w, X, y, 3, c, temperature).sum()                  # noqa: E731
     assert torch.autograd.gradcheck(loss, (W.detach().clone().requires_grad_(True),), eps=1e-6, atol=1e-8)
+
+
+def test_batched_sweep_values_equal_separate_cells():
+    """SNR and learning rate batched into one ensemble per optimizer (data stacked on the run dimension, per-run
+    learning rates) give the separate cells' numbers to 1e-10."""
+    from attndyn.runtime import skip_dynamo_import
+    from attndyn.studies.signgd.runner import train_cell
+    from attndyn.workflow import batched
+
+    skip_dynamo_import()
+    sweep = {"snr": [0.5, 2.0], "optimizer.lr": [1e-3, 3e-3]}
+    section = {"seeds": [0, 1], "data": {"synthetic": {"n": 6, "d": 120, "s": 5, "n_test": 20}},
+               "model": {"m_k": 3, "m_v": 3}, "optimizers": {"signgd": {"steps": 30}, "adam": {"steps": 30}},
+               "log": {"points_per_decade": 5, "dense_until": 3, "extra_steps": []},
+               "experiments": {"together": {"optimizers": ["signgd", "adam"], "sweep": sweep, "batch": list(sweep)},
+                               "apart": {"optimizers": ["signgd", "adam"], "sweep": sweep}}, "maps": None}
+    settings = _settings(section)
+    study_plan = batched(plan(settings), "signgd")
+    datas = {name: make_dataset(spec.settings) for name, spec in study_plan.datasets.items()}
+    ctx = RunContext(CPU, F64)
+    for cell in study_plan.experiments["together"]:
+        together = train_cell(cell, datas, ctx)
+        assert together.sizes["snr"] == 2 and together.sizes["optimizer.lr"] == 2
+        for apart in (c for c in study_plan.experiments["apart"] if c.coords["optimizer"] == cell.coords["optimizer"]):
+            alone = train_cell(apart, datas[apart.dataset], ctx)
+            point = together.sel({"snr": apart.coords["snr"], "optimizer.lr": apart.coords["optimizer.lr"]})
+            for name in ("train_loss", "test_loss", "query_noise", "s21"):
+                np.testing.assert_allclose(point[name].values, alone[name].values, rtol=1e-10, atol=1e-12)

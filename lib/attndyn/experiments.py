@@ -117,11 +117,20 @@ def experiment_optimizer(optimizers: Mapping, experiment: Experiment, name: str,
     point's optimizer keys (e.g. {'lr': 0.1}) applied last."""
     from .config import validate_schema
 
-    entry = {**resolved_entry(optimizers, experiment, name), **(point or {})}
+    entry = {**resolved_entry(optimizers, experiment, name), **_betas(point or {}, optimizers[name])}
     where = f"{prefix}experiments.{experiment.name}.overrides.{name}"   # the table itself was validated already
     validate_schema(entry, _entry_schema(prefix.rstrip(".")), prefix=where + ".")
     own = {k: entry.pop(k) for k in study_keys if k in entry}
     return optimizer_spec(name, entry, where), own
+
+
+def _betas(point: Mapping, entry: Mapping) -> dict:
+    """A sweep point's optimizer keys, `beta1`/`beta2` folded into Adam's `betas` pair (so a map can sweep one)."""
+    out = {k: v for k, v in point.items() if k not in ("beta1", "beta2")}
+    if "beta1" in point or "beta2" in point:
+        b1, b2 = point.get("betas", entry.get("betas", [0.9, 0.999]))
+        out["betas"] = [point.get("beta1", b1), point.get("beta2", b2)]
+    return out
 
 
 def _entry_schema(study: str) -> dict:

@@ -20,8 +20,8 @@ def _point_values(ds: xr.Dataset, m: MapSettings, statistic: Statistic, settings
     grid = [list(m.axes[a]) for a in axes]
     rows = []
     for point in itertools.product(*grid):
-        sub = ds.sel(dict(zip(axes, point)))
-        rows.append(statistic.compute(sub, settings).expand_dims({a: [v] for a, v in zip(axes, point)}))
+        value = statistic.compute(ds, dict(zip(axes, point)), settings)                  # (seed[, curve dim])
+        rows.append(value.expand_dims({a: [v] for a, v in zip(axes, point)}))
     return xr.combine_by_coords([r.to_dataset(name="statistic") for r in rows], data_vars="minimal",
                                 coords="minimal", compat="override", join="outer")["statistic"]
 

@@ -38,8 +38,10 @@ class MapSettings:
 
 @dataclass(frozen=True)
 class Statistic:
-    """A study's map statistic: `compute(point, settings)` -> one value per seed (seed,) of one grid point's
-    aggregated data; the claim holds where `value direction threshold` (">=" or "<="), compared in log10 if `log`."""
+    """A study's map statistic: `compute(ds, point, settings)` -> one value per seed (seed,) at grid point `point`
+    (axis -> value) of the map's aggregated dataset `ds` (the whole grid, so a statistic may compare neighbours, e.g.
+    H against H = 1); a curve (seed, x) is judged at its last x. The claim holds where `value direction threshold`
+    (">=" or "<="), compared in log10 if `log`."""
     claim: str                                    # the claim, as its claims.csv row names it
     compute: Callable
     direction: str
@@ -64,8 +66,9 @@ def map_experiment_entries(section: Mapping, prefix: str) -> dict[str, dict]:
         unknown = sorted(set(entry.get("batch", ())) - set(entry["axes"]))
         if unknown:
             raise ConfigError(f"config error: {where}.batch: {unknown[0]!r} is not one of the map's axes")
-        merged = deep_merge(deep_merge(dict(base), entry.get("fixed", {})), {"sweep": None})
-        out[PREFIX + name] = {**merged, "sweep": dict(entry["axes"]), "batch": list(entry.get("batch", ()))}
+        merged = deep_merge(dict(base), entry.get("fixed", {}))
+        inner = dict(entry.get("fixed", {}).get("sweep") or {})                 # inner sweeps a statistic reduces
+        out[PREFIX + name] = {**merged, "sweep": {**inner, **entry["axes"]}, "batch": list(entry.get("batch", ()))}
     return out
 
 

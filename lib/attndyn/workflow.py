@@ -25,7 +25,7 @@ class Plan:
         out = {}
         for name in self.config["studies"]:
             study = get_study(name)
-            out[name] = study.plan(study.settings(self.config[name], self.config))
+            out[name] = batched(study.plan(study.settings(self.config[name], self.config)), name)
         return out
 
     def dataset(self, study: str, name: str) -> DatasetSpec:
@@ -61,6 +61,13 @@ class Plan:
     # ---- rule parameters (rerun triggers) -------------------------------------------------------------------
     def cell_params(self, study: str, experiment: str, cell_id: str) -> str:
         return self.cell(study, experiment, cell_id).to_json()
+
+    def cell_data(self, study: str, experiment: str, cell_id: str, results: str = "results") -> list[str]:
+        """The data files a train job reads (a batched cell: every member's)."""
+        from .batching import data_files
+
+        cell = self.cell(study, experiment, cell_id)
+        return [f"{results}/{study}/data/{name}.npz" for name in data_files(cell)]
 
     def dataset_params(self, study: str, name: str) -> str:
         return canonical_json(self.dataset(study, name).settings)
@@ -121,6 +128,19 @@ class Plan:
             targets += [p for ext in ("nc", "png", "pdf") for p in self.map_paths(study, results, ext)]
             targets.append(f"{results}/{study}/claims.csv")
         return targets
+
+
+def batched(plan: StudyPlan, study: str) -> StudyPlan:
+    """Group each experiment's cells along its `batch` keys (batching.group); those keys leave the aggregate's
+    sweep axes (they are dimensions inside the cells' files)."""
+    from .batching import group
+
+    for name, cells in plan.experiments.items():
+        keys = tuple(plan.settings.experiments[name].batch)
+        if keys:
+            plan.experiments[name] = group(cells, keys, f"{study}.experiments.{name}")
+            plan.axes[name] = tuple(a for a in plan.axes[name] if a not in keys)
+    return plan
 
 
 def validated_plan(config: dict) -> Plan:

@@ -4,7 +4,7 @@
 # A cell may also read other cells' files (CellSpec.needs); those cells get a higher priority.
 rule train:
     input:
-        data=lambda wc: f"{RESULTS}/{wc.study}/data/{PLAN.cell(wc.study, wc.experiment, wc.cell).dataset}.npz",
+        data=lambda wc: PLAN.cell_data(wc.study, wc.experiment, wc.cell, RESULTS),
         needs=lambda wc: PLAN.needed_cell_paths(wc.study, wc.experiment, wc.cell, RESULTS),
     output:
         f"{RESULTS}/{{study}}/cells/{{experiment}}/{{cell}}.nc",

@@ -2,4 +2,4 @@
 from attndyn.jobs.train import run_train
 
 run_train(snakemake.config, snakemake.wildcards.study, snakemake.params.cell, snakemake.params.code,
-          snakemake.input.data, snakemake.output[0], needed=list(snakemake.input.needs))
+          list(snakemake.input.data), snakemake.output[0], needed=list(snakemake.input.needs))

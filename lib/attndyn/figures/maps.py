@@ -64,6 +64,6 @@ def draw_map(result: xr.Dataset, boundary: tuple | None, png, pdf, caption: str)
         bx, by, label = boundary
         ax.plot(cell_position(xs, bx), cell_position(ys, by) if axes[1] != "_row" else np.zeros(len(bx)),
                 "k--", lw=1.5, label=label)
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=8, frameon=False)
     ax.grid(False)
     save(fig, png, pdf, caption)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from ..batching import Batch
 from ..checkpoint import checkpoint_path
 from ..settings import canonical_json
 from ..studies import get_study
@@ -16,7 +17,8 @@ def context(config: dict, study: str, cell: CellSpec, cell_json: str, code: str,
     """Device, the cell's own dtype, checkpointing (fingerprint = settings + the train code digest) and provenance."""
     from ..runtime import provenance, resolve_device, resolve_dtype
 
-    device, dtype = resolve_device(config["device"]), resolve_dtype(cell.settings.dtype)
+    own = cell.settings.members[0] if isinstance(cell.settings, Batch) else cell.settings
+    device, dtype = resolve_device(config["device"]), resolve_dtype(own.dtype)
     fingerprint = hashlib.sha256((cell_json + code).encode()).hexdigest()
     results_dir = Path(out).parents[3]                                 # results/<study>/cells/<exp>/<cell>.nc
     prov = provenance(device, dtype)
@@ -26,10 +28,11 @@ def context(config: dict, study: str, cell: CellSpec, cell_json: str, code: str,
                       config.get("checkpoint_every", 0), fingerprint, prov, stop_after)
 
 
-def run_train(config: dict, study: str, cell_json: str, code: str, data_path: str, out: str,
+def run_train(config: dict, study: str, cell_json: str, code: str, data_paths: list[str] | str, out: str,
               needed: list[str] | None = None, stop_after: int | None = None) -> None:
-    """Train one cell (`code`: the train stage's code digest, a rule param); `needed` are the files of the
-    cells it reads (CellSpec.needs, same order)."""
+    """Train one cell (`code`: the train stage's code digest, a rule param) on its data file(s) (a batched cell:
+    one per member's data, passed to the runner by name); `needed` are the files of the cells it reads
+    (CellSpec.needs, same order)."""
     from ..runtime import set_threads, skip_dynamo_import
 
     set_threads(config.get("threads", 0))
@@ -38,7 +41,10 @@ def run_train(config: dict, study: str, cell_json: str, code: str, data_path: st
     cell = CellSpec.from_json(cell_json, handle.cell_type())
     ctx = context(config, study, cell, cell_json, code, out, stop_after)
     ctx.needed = dict(zip(cell.needs, needed or []))
-    dataset = handle.train_cell(cell, read_npz(data_path), ctx)
+    paths = [data_paths] if isinstance(data_paths, str) else list(data_paths)
+    datas = {Path(p).stem: read_npz(p) for p in paths}
+    batch = isinstance(cell.settings, Batch)                          # a Batch reads its members' data by name
+    dataset = handle.train_cell(cell, datas if batch else datas[Path(paths[0]).stem], ctx)
     from ..results import write_netcdf                                 # xarray: after training (start-up)
 
     write_netcdf(dataset, out)

@@ -36,3 +36,13 @@ def build_optimizer(rule: str, params, settings: Mapping, context: Mapping | Non
     if not settings.get("lr", 0) > 0:
         raise ConfigError(f"optimizer {rule!r}: lr must be > 0, got {settings.get('lr')!r}")
     return build(optimizer_spec(rule, {"rule": rule, **settings}, f"optimizer {rule}"), params, context)
+
+
+def build_members(specs, params, runs_per_member: int):
+    """One optimizer for batched members (member-major runs): the members' rule with per-run hyperparameters
+    where they differ (batching.per_run_optimizer)."""
+    from ..batching import per_run_optimizer
+
+    first = next(iter(params))
+    lr, settings = per_run_optimizer(specs, runs_per_member, first.dtype, first.device)
+    return rule_class(specs[0].rule)(params, lr=lr, **settings, **RULES[specs[0].rule].fixed)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..settings import as_plain, canonical_json, parse
+from ..settings import as_plain, canonical_json
 
 
 def label(value: Any) -> str:
@@ -54,9 +54,12 @@ class CellSpec:
 
     @classmethod
     def from_json(cls, text: str, settings_type) -> "CellSpec":
+        """Read back `to_json`; the settings of a batched cell are a batching.Batch of `settings_type` members."""
+        from ..batching import parse_settings
+
         raw = json.loads(text)
         return cls(raw["experiment"], dict(raw["coords"]), raw["dataset"],
-                   parse(settings_type, json.dumps(raw["settings"])), tuple(tuple(n) for n in raw["needs"]))
+                   parse_settings(settings_type, raw["settings"]), tuple(tuple(n) for n in raw["needs"]))
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,10 @@ def dataset_for(settings: Settings, experiment: Experiment, data_point: dict) ->
             values["sigma_p"] = float(sigma_p_for_snr(value, values["mu_norm"], values["s"]))
         else:
             values[key] = value
-    check_block("signgd", f"data.{kind}", values, f"signgd.experiments.{experiment.name} (point {data_point}) data")
+    where = f"signgd.experiments.{experiment.name} (point {data_point}) data"
+    check_block("signgd", f"data.{kind}", values, where)
+    if kind == "synthetic" and values["s"] > values["d"] - int(values["noise_support_excludes_signal"]):
+        raise ConfigError(f"config error: {where}.s: {values['s']} noise coordinates do not fit in d = {values['d']}")
     return Dataset(kind, run_seeds(settings.seeds, experiment), build(BLOCKS[kind], values, f"data.{kind}"))
 
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import torch
 
+from ...batching import Batch, split_result, stacked_cells, stacked_data
 from ...cells import run_cell
+from ...errors import ConfigError
 from ...grid import step_grid
-from ...optim.build import build
+from ...optim.build import build, build_members
 from ...optim.spec import run_length
-from ...train import Problem
+from ...train import Problem, train
 from ..base import CellSpec, RunContext
 from .active import ActiveCoordinates
 from .fused import fused_loss, pack, unpack, value_weights
@@ -35,16 +37,21 @@ def trained_weights(X: Tokens, init: dict, weight_decay: float) -> tuple[dict, T
 def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> tuple[Problem, dict]:
     """The packed parameter W (R, K, M), the fused full-batch loss and the probes of one cell."""
     s: Cell = cell.settings
-    model, opt = s.model, s.optimizer
+    return problem_for(s, data, list(s.data.seeds), lambda W: build(s.optimizer, [W]), run_length(s.optimizer), ctx)
+
+
+def problem_for(s: Cell, data: dict, seeds: list[int], make_optimizer, steps: int,
+                ctx: RunContext) -> tuple[Problem, dict]:
+    """The problem of cell settings `s` on `data` (runs = seeds, in order); `make_optimizer(W)`."""
+    model = s.model
     train_set = tokens(data, "train", ctx.dtype, ctx.device)          # X: Tokens (R, n, 2, .), y (R, n)
     test_set = tokens(data, "test", ctx.dtype, ctx.device)
     X, y = train_set
-    runs, d = y.shape[0], X.d
-    init = init_params(runs, d, model.m_k, model.m_v, model.sigma_0, list(s.data.seeds), ctx.dtype, ctx.device)
-    compact, X_train, to_full = trained_weights(X, init, opt.settings.get("weight_decay", 0.0))
+    init = init_params(len(seeds), X.d, model.m_k, model.m_v, model.sigma_0, seeds, ctx.dtype, ctx.device)
+    compact, X_train, to_full = trained_weights(X, init, s.optimizer.settings.get("weight_decay", 0.0))
     W = pack(compact).requires_grad_(True)                             # (R, K, M)
     c = value_weights(model.m_v, ctx.dtype, ctx.device)
-    mu = _signal_direction(d, getattr(s.data.params, "mu_norm", 1.0), ctx.dtype, ctx.device)
+    mu = _signal_direction(X.d, getattr(s.data.params, "mu_norm", 1.0), ctx.dtype, ctx.device)
 
     def loss(step, gen):
         return fused_loss(W, X_train, y, model.m_k, c, model.temperature)   # (R,)
@@ -56,12 +63,41 @@ def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> tuple[Problem,
             out.update(feature_probes(full, X, y, mu, model.temperature))
         return out
 
-    steps = run_length(opt)
     variables = {**GLOBAL_VARS, **(FEATURE_VARS if s.features else {})}
-    return Problem({"W": W}, loss, probe, build(opt, [W]), steps, step_grid(s.log, steps)), variables
+    return Problem({"W": W}, loss, probe, make_optimizer(W), steps, step_grid(s.log, steps)), variables
 
 
 def train_cell(cell: CellSpec, data: dict, ctx: RunContext):
-    """Train all seeds of a cell as one batch; return its xarray Dataset."""
+    """Train all seeds of a cell (all members of a batched cell) as one ensemble; return its xarray Dataset."""
+    if isinstance(cell.settings, Batch):
+        return train_batch(cell, data, ctx)
     problem, variables = build_problem(cell, data, ctx)
     return run_cell(problem, variables, list(cell.settings.data.seeds), cell, ctx)
+
+
+def shared(members: tuple[Cell, ...]) -> Cell:
+    """The settings batched members share; what may differ: their data files' values and optimizer settings."""
+    first = members[0]
+    for m in members[1:]:
+        same = (m.model, m.log, m.features, m.dtype, m.data.kind, m.data.seeds, run_length(m.optimizer),
+                getattr(m.data.params, "mu_norm", None)) == (
+            first.model, first.log, first.features, first.dtype, first.data.kind, first.data.seeds,
+            run_length(first.optimizer), getattr(first.data.params, "mu_norm", None))
+        if not same:
+            raise ConfigError("config error: signgd batch: members may differ in data values and optimizer settings "
+                              "only (model, log, seeds, steps, mu_norm must agree)")
+    return first
+
+
+def train_batch(cell: CellSpec, datas: dict, ctx: RunContext):
+    """Every member x seed as one ensemble (per-run hyperparameters), split back onto the batched axes."""
+    batch = cell.settings
+    first, seeds = shared(batch.members), list(batch.members[0].data.seeds)
+    make = lambda W: build_members([m.optimizer for m in batch.members], [W], len(seeds))   # noqa: E731
+    problem, variables = problem_for(first, stacked_data(batch, datas), seeds * len(batch.members), make,
+                                     run_length(first.optimizer), ctx)
+    result = train(problem, ctx.checkpointing())
+    from ...results import cell_dataset
+
+    parts = [cell_dataset(r, variables, seeds, {}, ctx.provenance) for r in split_result(result, len(batch.members))]
+    return stacked_cells(parts, batch).assign_coords(cell.coords)
