@@ -49,6 +49,8 @@ class Statistic:
     log: bool = False
     source: str = ""                              # the spec sentence (papers/<study>.md)
     needs: tuple[str, ...] = field(default=())    # optimizers the statistic reads (they must be in the experiment)
+    x: Callable | None = None                     # a curve statistic (seed, step): (point, steps) -> x to draw against
+    x_label: str = "step"
 
 
 def map_experiment_entries(section: Mapping, prefix: str) -> dict[str, dict]:

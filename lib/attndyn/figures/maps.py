@@ -67,3 +67,27 @@ def draw_map(result: xr.Dataset, boundary: tuple | None, png, pdf, caption: str)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=8, frameon=False)
     ax.grid(False)
     save(fig, png, pdf, caption)
+
+
+def draw_curves(result: xr.Dataset, x_of, x_label: str, png, pdf, caption: str) -> None:
+    """A curve statistic (axes..., seed, step): seed mean per grid point against x = x_of(point, steps); colour =
+    the first axis, line style = the second; the criterion's threshold dashed."""
+    import itertools
+
+    import matplotlib.pyplot as plt
+
+    axes = result.attrs["axes"].split(",")
+    values = result["statistic"].mean("seed")
+    fig, ax = subplots(1, 1, width=6.0, height=4.2)
+    ax = ax[0, 0]
+    firsts, seconds = values[axes[0]].values, (values[axes[1]].values if len(axes) > 1 else [None])
+    colors = plt.cm.viridis(np.linspace(0.0, 0.85, len(firsts)))
+    for (a, color), (b, style) in itertools.product(zip(firsts, colors), zip(seconds, ("-", "--", ":", "-."))):
+        point = {axes[0]: a, **({axes[1]: b} if b is not None else {})}
+        curve = values.sel(point).dropna("step")
+        label = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in point.items())
+        ax.plot(x_of(point, curve["step"].values), curve.values, style, color=color, label=label)
+    ax.axhline(float(result.attrs["threshold"]), color="black", lw=1, ls=":", label="criterion")
+    ax.set(xscale="log", xlabel=x_label, ylabel=result.attrs["claim"], title=result.attrs["claim"])
+    ax.legend(fontsize=7, ncol=2)
+    save(fig, png, pdf, caption)

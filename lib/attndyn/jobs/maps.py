@@ -7,15 +7,18 @@ from .common import record_imports
 
 
 def run_map(config: dict, study: str, name: str, experiment: str, out: str, png: str, pdf: str, caption: str) -> None:
-    from ..figures.maps import draw_map
+    from ..figures.maps import draw_curves, draw_map
     from ..mapdata import map_dataset
 
     handle = get_study(study)
     settings = handle.settings(config[study], config)
     m = settings.maps[name]
     statistics, boundaries = handle.map_registry()
-    result = map_dataset(read_netcdf(experiment), m, statistics[m.statistic], settings)
+    statistic = statistics[m.statistic]
+    result = map_dataset(read_netcdf(experiment), m, statistic, settings)
     write_netcdf(result, out)
-    boundary = boundaries[m.boundary](settings, m) if m.boundary else None
-    draw_map(result, boundary, png, pdf, caption)
+    if statistic.x is not None:                                    # a curve per grid point
+        draw_curves(result, statistic.x, statistic.x_label, png, pdf, caption)
+    else:
+        draw_map(result, boundaries[m.boundary](settings, m) if m.boundary else None, png, pdf, caption)
     record_imports("maps", study)
