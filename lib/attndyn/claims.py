@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from .checkpoint import atomic_write
+from .claims_format import fmt, fmt_list  # noqa: F401  (fmt: re-exported for the studies)
 
 COLUMNS = ("claim", "expected", "measured", "passed", "fails_if", "source", "depends_on", "scale")
 
@@ -29,14 +30,9 @@ class Claim:
     depends_on: str = ""
 
 
-def fmt(x: float) -> str:
-    """Compact number for the measured column (not used in any path)."""
-    return "nan" if x is None or not np.isfinite(x) else f"{x:.4g}"
-
-
 def seed_list(values) -> str:
     """'[a, b, c]': one value per seed (a DataArray or sequence) for the measured column."""
-    return "[" + ", ".join(fmt(float(v)) for v in np.asarray(values).ravel()) + "]"
+    return fmt_list(values)
 
 
 def write_claims(claims: Sequence[Claim], path: str | Path, scale: str = "custom") -> None:

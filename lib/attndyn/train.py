@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .checkpoint import load_checkpoint, save_checkpoint
+from .progress import Progress
 
 LossFn = Callable[[int, "torch.Generator | None"], torch.Tensor]   # (step, gen) -> per-run losses (R,)
 ProbeFn = Callable[[], dict]                                        # -> {name: tensor (R, ...)}
@@ -154,6 +155,7 @@ def train(problem: Problem, ckpt: Checkpointing | None = None) -> TrainResult:
     if state is not None:
         start, diverged, diverged_step, elapsed = _restore(problem, state, log)
     resumed_from, t0 = start, time.perf_counter()
+    progress = Progress(problem.steps, start)
     for step in range(start, problem.steps + 1):
         ckpt.save_if_due(step, start, lambda: _state(problem, log, diverged, diverged_step,
                                                      elapsed + time.perf_counter() - t0))
@@ -161,14 +163,16 @@ def train(problem: Problem, ckpt: Checkpointing | None = None) -> TrainResult:
             _probe(problem, log, step, diverged, diverged_step)
         if step == problem.steps:
             break
-        _one_step(problem, step, diverged, diverged_step)
+        losses = _one_step(problem, step, diverged, diverged_step)
+        if progress.due(step + 1):
+            progress.report(step + 1, losses)
     ckpt.finish()
     return TrainResult(grid=log.grid, metrics=log.arrays, diverged=diverged.cpu().numpy(),
                        diverged_step=diverged_step.cpu().numpy(),
                        wall_time=elapsed + time.perf_counter() - t0, resumed_from=resumed_from)
 
 
-def _one_step(problem: Problem, step: int, diverged: torch.Tensor, diverged_step: torch.Tensor) -> None:
+def _one_step(problem: Problem, step: int, diverged: torch.Tensor, diverged_step: torch.Tensor) -> torch.Tensor:
     problem.optimizer.zero_grad(set_to_none=True)
     losses = problem.loss(step, problem.generator)                       # (R,)
     _flag_diverged(losses, step, diverged, diverged_step)
@@ -178,3 +182,4 @@ def _one_step(problem: Problem, step: int, diverged: torch.Tensor, diverged_step
     problem.optimizer.step()
     if problem.after_step is not None:
         problem.after_step()
+    return losses

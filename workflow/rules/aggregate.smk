@@ -4,6 +4,10 @@ rule aggregate:
         cells=lambda wc: PLAN.cell_paths(wc.study, wc.experiment, RESULTS),
     output:
         f"{RESULTS}/{{study}}/{{experiment}}.nc",
+    log:
+        f"logs/{{study}}/aggregate/{{experiment}}.log",
+    conda:
+        "../envs/attndyn.yaml"
     params:
         axes=lambda wc: list(PLAN.studies[wc.study].axes[wc.experiment]),
         code=lambda wc: code_digest(wc.study, "aggregate"),

@@ -5,6 +5,10 @@ rule claims:
         maps=lambda wc: PLAN.map_paths(wc.study, RESULTS),
     output:
         report(f"{RESULTS}/{{study}}/claims.csv", category="{study}", caption="../report/claims.rst"),
+    log:
+        "logs/{study}/claims.log",
+    conda:
+        "../envs/attndyn.yaml"
     params:
         settings=lambda wc: PLAN.study_params(wc.study),
         code=lambda wc: code_digest(wc.study, "claims"),
@@ -20,5 +24,9 @@ rule all_claims:
         expand(f"{RESULTS}/{{study}}/claims.csv", study=config["studies"]),
     output:
         report(f"{RESULTS}/claims.csv", category="claims", caption="../report/claims.rst"),
+    log:
+        "logs/all_claims.log",
+    conda:
+        "../envs/attndyn.yaml"
     script:
         "../scripts/join_claims.py"

@@ -2,6 +2,10 @@
 rule data:
     output:
         f"{RESULTS}/{{study}}/data/{{dataset}}.npz",
+    log:
+        f"logs/{{study}}/data/{{dataset}}.log",
+    conda:
+        "../envs/attndyn.yaml"
     params:
         settings=lambda wc: PLAN.dataset_params(wc.study, wc.dataset),
         code=lambda wc: code_digest(wc.study, "data"),

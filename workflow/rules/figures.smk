@@ -6,6 +6,10 @@ rule figure:
         png=report(f"{RESULTS}/{{study}}/figures/{{figure}}.png", category="{study}",
                    caption="../report/figure.rst"),
         pdf=f"{RESULTS}/{{study}}/figures/{{figure}}.pdf",
+    log:
+        f"logs/{{study}}/figure/{{figure}}.log",
+    conda:
+        "../envs/attndyn.yaml"
     params:
         caption=lambda wc: PLAN.caption(wc.study, wc.figure),
         settings=lambda wc: PLAN.study_params(wc.study),

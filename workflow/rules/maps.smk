@@ -7,6 +7,10 @@ rule map:
         png=report(f"{RESULTS}/{{study}}/maps/{{map}}.png", category="{study}", subcategory="claim maps",
                    caption="../report/figure.rst"),
         pdf=f"{RESULTS}/{{study}}/maps/{{map}}.pdf",
+    log:
+        f"logs/{{study}}/map/{{map}}.log",
+    conda:
+        "../envs/attndyn.yaml"
     params:
         caption=lambda wc: PLAN.map_caption(wc.study, wc.map),
         settings=lambda wc: PLAN.study_params(wc.study),

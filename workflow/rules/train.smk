@@ -8,6 +8,10 @@ rule train:
         needs=lambda wc: PLAN.needed_cell_paths(wc.study, wc.experiment, wc.cell, RESULTS),
     output:
         f"{RESULTS}/{{study}}/cells/{{experiment}}/{{cell}}.nc",
+    log:
+        f"logs/{{study}}/train/{{experiment}}/{{cell}}.log",
+    conda:
+        "../envs/attndyn.yaml"
     params:
         cell=lambda wc: PLAN.cell_params(wc.study, wc.experiment, wc.cell),
         code=lambda wc: code_digest(wc.study, "train"),

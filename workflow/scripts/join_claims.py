@@ -1,4 +1,7 @@
 # Thin adapter: Snakemake rule `all_claims` -> attndyn.jobs.claims.run_join_claims
+import _package  # noqa: F401
 from attndyn.jobs.claims import run_join_claims
+from attndyn.jobs.log import job_log
 
-run_join_claims(list(snakemake.input), snakemake.output[0])
+with job_log(snakemake.log[0], "all_claims"):
+    run_join_claims(list(snakemake.input), snakemake.output[0])
