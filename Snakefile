@@ -1,7 +1,11 @@
 # Attention training-dynamics pipeline. Thin by design: config, validation, rules, targets.
 # All logic lives in the `attndyn` package (lib/attndyn); see ../shared/DESIGN.md for the contract.
 import os
+import shlex
+import sys
+import time
 from attndyn.codegraph import code_digest
+from attndyn.notices import pending
 from attndyn.workflow import plan_or_exit
 
 # netCDF/HDF5 file locking fails on NFS/Lustre; set here because the Snakefile is parsed both by the
@@ -12,6 +16,13 @@ configfile: "config/config.yaml"
 
 PLAN = plan_or_exit(config)       # defaults filled in place; one clear line naming the key, before any job runs
 RESULTS = "results"
+if workflow.is_main_process:      # jobs re-parse this file: their notices would repeat
+    # the CF `history` of every netCDF file this run writes: when, the command, the config files (jobs inherit it)
+    os.environ["ATTNDYN_HISTORY"] = (f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}: "
+                                     f"{shlex.join(['snakemake', *sys.argv[1:]])} "
+                                     f"(config files: {', '.join(map(str, workflow.configfiles))})")
+    for text in pending():
+        print(text, file=sys.stderr)
 
 wildcard_constraints:
     study=r"[A-Za-z0-9_]+",

@@ -15,6 +15,7 @@ import xarray as xr
 from attndyn.claims import COLUMNS, read_claims
 from attndyn.config import deep_merge, load_yaml, validate
 from attndyn.workflow import Plan
+from cf_check import cf_problems
 from workflow_helpers import SMOKE, copy_workflow, planned, snakemake, workflow_env
 
 pytestmark = pytest.mark.slow
@@ -38,6 +39,29 @@ def test_output_contract(smoke_run, smoke_config):
         assert rows and all(set(COLUMNS) <= set(r) for r in rows)
     joined = read_claims(results / "claims.csv")
     assert {r["study"] for r in joined} == set(plan.studies)
+
+
+def test_every_netcdf_file_passes_the_cf_checker(smoke_run):
+    """Cells, experiments and maps: CF-1.8 with no error or warning from the `cfchecker` package."""
+    files = sorted((smoke_run / "results").rglob("*.nc"))
+    assert len(files) > 20
+    problems = {str(f.relative_to(smoke_run)): found for f in files if (found := cf_problems(f))}
+    assert not problems, problems
+
+
+def test_job_logs_hold_settings_progress_and_no_warnings(smoke_run):
+    """Each train log names its cell, settings, device and dtype and reports progress with a loss per seed; no
+    job log of a clean run holds a warning or a traceback."""
+    logs = sorted((smoke_run / "logs").rglob("*.log"))
+    train = [p for p in logs if p.parts[-3] == "train" or p.parts[-4] == "train"]
+    assert train and len(logs) > len(train)
+    for path in train:
+        text = path.read_text()
+        assert "cell " in text and "settings {" in text and ("on cpu, float64" in text or "on cpu, float32" in text)
+        assert "(100%): loss of each run (seed) [" in text and "steps/s; ETA" in text, path
+    for path in logs:
+        text = path.read_text()
+        assert "Warning" not in text and "Traceback" not in text, (path, text[-2000:])
 
 
 def test_noop_after_finished_run(smoke_run):

@@ -37,10 +37,16 @@ def map_dataset(ds: xr.Dataset, m: MapSettings, statistic: Statistic, settings) 
     threshold = m.threshold if m.threshold is not None else float(statistic.threshold(settings))
     last = values.isel({d: -1 for d in values.dims if d not in (*m.axes, "seed")})
     over = xr.apply_ufunc(margin, last, kwargs={"statistic": statistic, "threshold": threshold})
-    out = xr.Dataset({"statistic": values, "margin": over, "passed": (over > 0).astype(np.int8)})
-    out.attrs.update(claim=statistic.claim, criterion=criterion_text(m, statistic, threshold), threshold=threshold,
+    criterion = criterion_text(m, statistic, threshold)
+    out = xr.Dataset({
+        "statistic": values.assign_attrs(long_name=f"statistic of {statistic.claim}", units="1"),
+        "margin": over.assign_attrs(long_name=f"margin of the criterion '{criterion}' (> 0: the claim holds)",
+                                    units="1"),
+        "passed": (over > 0).assign_attrs(long_name="the seed's run passes the criterion here",
+                                          flag_meanings="fail pass")})
+    out.attrs.update(claim=statistic.claim, criterion=criterion, threshold=threshold,
                      map=m.name, axes=",".join(m.axes), fixed=json.dumps(m.fixed, sort_keys=True),
-                     boundary=m.boundary or "", source=statistic.source)
+                     boundary=m.boundary or "", claim_source=statistic.source)
     return out
 
 

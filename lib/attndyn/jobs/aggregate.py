@@ -14,5 +14,5 @@ def run_aggregate(config: dict, study: str, experiment: str, axes: list[str], ce
     first = read_netcdf(cells[0])
     for key in ("attndyn_version", "git_commit", "torch_version", "device", "dtype"):
         attrs[key] = first.attrs.get(key, "unknown")
-    write_netcdf(aggregate(cells, axes, attrs), out)
+    write_netcdf(aggregate(cells, axes, attrs), out, study, f"experiment {experiment} (every cell)")
     record_imports("aggregate", study)

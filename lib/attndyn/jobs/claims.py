@@ -38,4 +38,4 @@ def map_row(result) -> "Claim":
                  f"holds in every seed at {holds} of {total} grid points ({holds / total:.0%}), in some seeds at "
                  f"{mixed}, in none at {fails}{where}", holds == total,
                  fails_if="a grid point where some seed does not meet the criterion (the map shows where)",
-                 source=result.attrs["source"], depends_on=f"fixed: {result.attrs['fixed']}")
+                 source=result.attrs["claim_source"], depends_on=f"fixed: {result.attrs['fixed']}")

@@ -5,6 +5,8 @@ from ..results import read_netcdf, write_netcdf
 from ..studies import get_study
 from .common import record_imports
 
+PROVENANCE = ("attndyn_version", "git_commit", "torch_version", "device", "dtype", "config")
+
 
 def run_map(config: dict, study: str, name: str, experiment: str, out: str, png: str, pdf: str, caption: str) -> None:
     from ..figures.maps import draw_curves, draw_map
@@ -15,8 +17,10 @@ def run_map(config: dict, study: str, name: str, experiment: str, out: str, png:
     m = settings.maps[name]
     statistics, boundaries = handle.map_registry()
     statistic = statistics[m.statistic]
-    result = map_dataset(read_netcdf(experiment), m, statistic, settings)
-    write_netcdf(result, out)
+    data = read_netcdf(experiment)
+    result = map_dataset(data, m, statistic, settings)
+    result.attrs.update({k: data.attrs[k] for k in PROVENANCE if k in data.attrs})
+    write_netcdf(result, out, study, f"claim map {name}")
     if statistic.x is not None:                                    # a curve per grid point
         draw_curves(result, statistic.x, statistic.x_label, png, pdf, caption)
     else:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 from ..batching import Batch
@@ -41,11 +42,16 @@ def run_train(config: dict, study: str, cell_json: str, code: str, data_paths: l
     cell = CellSpec.from_json(cell_json, handle.cell_type())
     ctx = context(config, study, cell, cell_json, code, out, stop_after)
     ctx.needed = dict(zip(cell.needs, needed or []))
+    log = logging.getLogger("attndyn.train")
+    log.info("cell %s/%s/%s on %s, %s; data %s", study, cell.experiment, cell.id, ctx.provenance["device"],
+             ctx.provenance["dtype"], ", ".join(Path(p).name for p in ([data_paths] if isinstance(data_paths, str)
+                                                                        else data_paths)))
+    log.info("settings %s", canonical_json(cell.settings))
     paths = [data_paths] if isinstance(data_paths, str) else list(data_paths)
     datas = {Path(p).stem: read_npz(p) for p in paths}
     batch = isinstance(cell.settings, Batch)                          # a Batch reads its members' data by name
     dataset = handle.train_cell(cell, datas if batch else datas[Path(paths[0]).stem], ctx)
     from ..results import write_netcdf                                 # xarray: after training (start-up)
 
-    write_netcdf(dataset, out)
+    write_netcdf(dataset, out, study, f"cell {cell.id} of experiment {cell.experiment}")
     record_imports("train", study)

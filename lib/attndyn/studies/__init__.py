@@ -10,6 +10,7 @@ Every study package has the same modules (signgd is the reference):
   figures.py   make_figure(name, experiments, settings, png, pdf, caption)         (figure jobs)
   claims.py    claims(experiments, settings) -> list[Claim]                        (claims jobs)
   maps.py      STATISTICS (name -> maps.Statistic) and BOUNDARIES for claim maps   (map and claims jobs)
+  meta.py      TITLE, AUTHORS, ARXIV, DIMS, AXES: what its netCDF files say        (jobs that write netCDF)
 A job imports only its stage's module (STAGE_MODULES); the code digest of each stage follows those imports.
 """
 from __future__ import annotations
@@ -26,8 +27,8 @@ STUDIES: dict[str, str] = {
     "multihead": "attndyn.studies.multihead",
 }
 STAGE_MODULES: dict[str, tuple[str, ...]] = {
-    "data": ("settings", "data"), "train": ("settings", "runner"), "aggregate": (),
-    "figures": ("settings", "figures"), "claims": ("settings", "claims"), "maps": ("settings", "maps"),
+    "data": ("settings", "data"), "train": ("settings", "runner", "meta"), "aggregate": ("meta",),
+    "figures": ("settings", "figures"), "claims": ("settings", "claims"), "maps": ("settings", "maps", "meta"),
 }
 
 
@@ -75,6 +76,10 @@ class Study:
 
     def claims(self, experiments: dict, settings) -> list:
         return self._module("claims").claims(experiments, settings)
+
+    def meta(self) -> ModuleType:
+        """The paper (TITLE, AUTHORS, ARXIV), extra dimensions (DIMS) and sweep-key meanings (AXES) its files carry."""
+        return self._module("meta")
 
     def map_registry(self) -> tuple[dict, dict]:
         """(statistic name -> maps.Statistic, boundary name -> (settings, map) -> (x, y, label))."""
