@@ -12,9 +12,11 @@ from workflow_helpers import IMPORT_LOG, SMOKE, planned_jobs, snakemake
 
 pytestmark = pytest.mark.slow
 
-RULE = {"data": "data", "train": "train", "aggregate": "aggregate", "figures": "figure", "claims": "claims"}
-DOWNSTREAM = {"data": {"train", "aggregate", "figure", "claims"}, "train": {"train", "aggregate", "figure", "claims"},
-              "aggregate": {"figure", "claims"}, "figure": set(), "claims": set()}
+RULE = {"data": "data", "train": "train", "aggregate": "aggregate", "figures": "figure", "maps": "map",
+        "claims": "claims"}
+DOWNSTREAM = {"data": {"train", "aggregate", "figure", "map", "claims"},
+              "train": {"train", "aggregate", "figure", "map", "claims"},
+              "aggregate": {"figure", "map", "claims"}, "map": {"claims"}, "figure": set(), "claims": set()}
 MODULES = sorted(p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py"))
 
 

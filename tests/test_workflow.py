@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from attndyn.claims import COLUMNS, read_claims
 from attndyn.config import deep_merge, load_yaml, validate
+from attndyn.results import read_netcdf
 from attndyn.workflow import Plan
 from cf_check import cf_problems
 from workflow_helpers import SMOKE, copy_workflow, planned, snakemake, workflow_env
@@ -26,12 +26,11 @@ def test_output_contract(smoke_run, smoke_config):
     plan = Plan(smoke_config)
     for study, sp in plan.studies.items():
         for experiment, axes in sp.axes.items():
-            ds = xr.open_dataset(results / study / f"{experiment}.nc")
+            ds = read_netcdf(results / study / f"{experiment}.nc")
             assert {"seed", "step", *axes} <= set(ds.dims), (study, experiment)
             for key in ("config", "attndyn_version", "git_commit", "torch_version", "device", "dtype", "wall_time_s"):
                 assert key in ds.attrs, (study, experiment, key)
             assert "long_name" in ds["train_loss"].attrs and "diverged" in ds
-            ds.close()
         for figure in sp.figures:
             for ext in ("png", "pdf"):
                 assert (results / study / "figures" / f"{figure}.{ext}").stat().st_size > 1000
@@ -121,7 +120,7 @@ def test_diverging_run_is_flagged_and_workflow_goes_on(tmp_path):
         "studies: [signgd]\nsigngd:\n  experiments:\n    snr: {overrides: {gd: {lr: 1.0e+200}}}   # weights overflow: softmax scores become inf -> NaN\n")
     snakemake(workdir, "--cores", "2", "results/signgd/claims.csv",
               "results/signgd/figures/fig2d_snr_test_loss.png", *SMOKE, "diverge.yaml")
-    ds = xr.open_dataset(workdir / "results/signgd/snr.nc")
+    ds = read_netcdf(workdir / "results/signgd/snr.nc")
     assert bool(ds.diverged.sel(optimizer="gd").all()) and not bool(ds.diverged.sel(optimizer="signgd").any())
     assert np.isnan(ds.train_loss.sel(optimizer="gd").isel(step=-1)).all()
 
@@ -152,7 +151,7 @@ def test_killed_train_job_resumes_bit_identical(tmp_path):
     subprocess.run(_train_cmd(workdir, killed), cwd=workdir, env=workflow_env(workdir), check=True)
     reference = "reference/signgd/cells/dynamics/optimizer-adam.nc"
     subprocess.run(_train_cmd(workdir, reference), cwd=workdir, env=workflow_env(workdir), check=True)
-    resumed, fresh = xr.open_dataset(workdir / killed), xr.open_dataset(workdir / reference)
+    resumed, fresh = read_netcdf(workdir / killed), read_netcdf(workdir / reference)
     assert resumed.attrs["resumed_from_step"] > 0 and fresh.attrs["resumed_from_step"] == 0
     for name in fresh.data_vars:
         np.testing.assert_array_equal(resumed[name].values, fresh[name].values)

@@ -24,6 +24,7 @@ import torch
 
 from .grid import step_grid
 from .optim.spec import run_length
+from .progress import Progress
 from .train import Checkpointing, TrainResult
 
 
@@ -122,10 +123,11 @@ def _restore_seed(state: dict, run: SeedRun, gen: torch.Generator, log: Log) -> 
 
 
 def run_steps(run: SeedRun, schedule: Schedule, gen: torch.Generator, log: Log, start: int = 0,
-              ckpt: Checkpointing | None = None) -> None:
+              ckpt: Checkpointing | None = None, what: str = "run") -> None:
     """Steps start..schedule.steps: log on the grid, step on the next minibatch, save at epoch ends
-    (every `ckpt.every` steps rounded up to whole epochs)."""
+    (every `ckpt.every` steps rounded up to whole epochs); progress lines carry the last minibatch loss."""
     ckpt = ckpt or Checkpointing()
+    progress = Progress(schedule.steps, start, what=what)
     batches = batch_indices(schedule.n_train, schedule.batch_size, schedule.steps, gen, first=start)
     save_every = -(-ckpt.every // schedule.per_epoch) * schedule.per_epoch              # whole epochs
     log_at = set(np.asarray(schedule.grid).tolist())
@@ -135,6 +137,8 @@ def run_steps(run: SeedRun, schedule: Schedule, gen: torch.Generator, log: Log, 
             log.record(run.evaluate())
         if step < schedule.steps:
             log.recent.append(optimizer_step(run, next(batches)))
+            if progress.due(step + 1):
+                progress.report(step + 1, [log.recent[-1]])
 
 
 def train_seed(seed: int, setup: Callable[[int], SeedRun], schedule: Schedule, metrics: tuple[str, ...],
@@ -150,7 +154,7 @@ def train_seed(seed: int, setup: Callable[[int], SeedRun], schedule: Schedule, m
     run, log, start = setup(seed), Log(tuple(metrics)), 0
     if state is not None:
         start = _restore_seed(state, run, gen, log)
-    run_steps(run, schedule, gen, log, start, ckpt)
+    run_steps(run, schedule, gen, log, start, ckpt, what=f"seed {seed}")
     result = {**log.arrays(), "final_params": flat_params(run.model)}
     if ckpt.every:                                                                 # done: keep the result
         ckpt.save(schedule.steps, {"result": result})

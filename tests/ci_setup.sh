@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Debian packages the test suite uses, then a single-node SLURM (tests/slurm/ci_setup.sh). Needs root.
+# libudunits2-0: UDUNITS for the CF checker (cfchecker) that every smoke netCDF file must pass.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+export DEBIAN_FRONTEND=noninteractive
+if ! ldconfig -p | grep -q libudunits2; then
+    apt-get update -qq
+    apt-get install -y -qq libudunits2-0 >/dev/null
+fi
+exec bash "$here/slurm/ci_setup.sh"
