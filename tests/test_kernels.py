@@ -33,6 +33,11 @@ def _config(**kernels_override) -> dict:
     cfg = {**load_yaml(ROOT / "config/config.yaml"), **{k: v for k, v in smoke.items() if not isinstance(v, dict)}}
     cfg["studies"] = ["kernels"]
     cfg["kernels"] = deep_merge(smoke["kernels"], kernels_override)
+    removed = {name for name, entry in kernels_override.get("experiments", {}).items() if entry is None}
+    default_maps = STUDY.schema()["properties"]["maps"]["default"]
+    for name, entry in default_maps.items():                 # a map over a removed experiment goes with it
+        if entry["experiment"] in removed:
+            cfg["kernels"].setdefault("maps", {})[name] = None
     return cfg
 
 
@@ -835,3 +840,152 @@ def test_synthetic_and_lra_import_no_private_helper_of_each_other():
                 side = path.parent.name
                 other = {"synthetic": "lra", "lra": "synthetic"}.get(side)
                 assert other is None or not (node.level >= 2 and module.startswith(other)), (path, module)
+
+
+# ---- claim maps (issue #15): batched members, inner grids, the statistics ------------------------------------------
+ONLY = {"s1": None, "s2": None, "s3": None, "pathfinder": None, "pathfinder_landscape": None}
+NO_MAPS = {name: None for name in load_yaml(ROOT / "lib/attndyn/studies/kernels/schema.yaml")["properties"]["maps"]
+           ["default"]}
+
+
+def _trained(study_plan, name: str) -> dict:
+    """cell id -> the trained dataset of every cell of `name` (a batched cell reads its members' data by name)."""
+    from attndyn.batching import Batch, data_files
+
+    out = {}
+    for cell in study_plan.experiments[name]:
+        datas = {f: _data(study_plan, f) for f in data_files(cell)}
+        batch = isinstance(cell.settings, Batch)
+        first = cell.settings.members[0] if batch else cell.settings
+        ctx = RunContext(CPU, torch.float64 if first.dtype == "float64" else torch.float32)
+        out[cell.id] = STUDY.train_cell(cell, datas if batch else datas[cell.dataset], ctx)
+    return out
+
+
+def _together_apart(kind: str, sweep: dict, batch: list, **experiment) -> tuple:
+    """The plan's cells of one sweep trained as batched members ('together') and as separate cells ('apart')."""
+    entry = {"kind": kind, "optimizers": [experiment.pop("optimizer", "gd")], "sweep": sweep, **experiment}
+    study_plan = _plan(experiments={**ONLY, "together": {**entry, "batch": batch}, "apart": entry}, maps=NO_MAPS)
+    return study_plan, _trained(study_plan, "together"), _trained(study_plan, "apart")
+
+
+@pytest.mark.parametrize("kind,sweep,batch,names", [
+    ("s1", {"train": ["wv", "attention"], "init_std": [0.5, 1.5]}, ["init_std"], ("train_loss", "grad_norm")),
+    ("s2", {"gaussian_rownorm": [False, True]}, ["gaussian_rownorm"], ("train_loss", "grad_norm", "target_norm")),
+    ("s2", {"gaussian_temperature": ["two_sqrt_d", "scale_matched"]}, ["gaussian_temperature"],
+     ("train_loss", "grad_norm", "target_norm")),
+])
+def test_batched_sweep_values_equal_separate_cells(kind, sweep, batch, names):
+    """Members of a batched cell (S1 init scales; S2 Gaussian-kernel options as per-run tensors) in one ensemble
+    give their separate cells' numbers to 1e-10 (step sizes per member, runs independent)."""
+    study_plan, together, apart = _together_apart(kind, sweep, batch, steps=60)
+    assert len(study_plan.experiments["together"]) < len(study_plan.experiments["apart"])
+    for cell in study_plan.experiments["apart"]:
+        outer = {k: v for k, v in cell.coords.items() if k not in batch}
+        point = together[next(c.id for c in study_plan.experiments["together"] if c.coords == outer)]
+        point = point.sel({k: cell.coords[k] for k in batch})
+        for name in names:
+            np.testing.assert_allclose(point[name].values, apart[cell.id][name].values, rtol=1e-10, atol=1e-14)
+
+
+def test_batched_pathfinder_members_equal_their_cells_and_softmax_trains_once(monkeypatch):
+    from attndyn.studies.kernels.lra import task
+
+    calls = []
+    original = task._train_member
+    monkeypatch.setattr(task, "_train_member", lambda m, *a: calls.append(m) or original(m, *a))
+    sweep = {"gaussian_rownorm": [False, True], "model.lra.init_std": [0.5, 2.0]}
+    study_plan, together, apart = _together_apart("pathfinder", sweep, list(sweep), optimizer="adam",
+                                                  dtype="float32", log={"every": 2})
+    softmax = [m for m in calls if m.settings.kernel == "softmax"]
+    assert len(softmax) == 2 + 4 and len(calls) == 2 + 4 + 4 + 4    # together: 2 (Softmax once per init), 4; apart
+    for cell in study_plan.experiments["apart"]:
+        outer = {k: v for k, v in cell.coords.items() if k not in sweep}
+        point = together[next(c.id for c in study_plan.experiments["together"] if c.coords == outer)]
+        point = point.sel({k: cell.coords[k] for k in sweep})
+        for name in ("train_loss", "test_acc", "final_params"):
+            np.testing.assert_array_equal(point[name].values, apart[cell.id][name].values)
+
+
+def test_sweeping_an_inner_grid_sets_it_and_batching_it_is_a_one_line_error():
+    study_plan = _plan(experiments={**ONLY, "s1": {"sweep": {"train": ["wv"], "D": [3, 6]}}}, maps=NO_MAPS)
+    (cell,) = study_plan.experiments["s1"]
+    assert cell.settings.data.params.D_grid == (3, 6) and study_plan.axes["s1"] == ("train", "optimizer")
+    with pytest.raises(ConfigError, match=r"s1\.batch: 'D' is inside every s1 cell already") as info:
+        _plan(experiments={**ONLY, "s1": {"sweep": {"train": ["wv"], "D": [3, 6]}, "batch": ["D"]}}, maps=NO_MAPS)
+    assert "\n" not in str(info.value)
+    with pytest.raises(ConfigError, match=r"s3\.batch: a s3 experiment trains one cell per sweep point"):
+        _plan(experiments={"s3": {"sweep": {"init_std": [0.5, 1.0]}, "batch": ["init_std"]}}, maps=NO_MAPS)
+
+
+def test_scale_matched_temperature_fixes_the_mean_exponent_and_runs_only_where_defined():
+    from attndyn.studies.kernels.synthetic.model import scale_matched_temperature
+
+    X = torch.randn(2, 3, 4, 16, dtype=torch.float64) / 4
+    for sigma in (0.3, 5.0):
+        W = {"W_Q": sigma * torch.randn(2, 1, 16, 8, dtype=torch.float64),
+             "W_K": torch.randn(2, 1, 16, 8, dtype=torch.float64)}
+        q, k = (torch.einsum("rnkd,rhde->rhnke", X, W[w]) for w in ("W_Q", "W_K"))
+        exponent = torch.cdist(q, k) ** 2 / scale_matched_temperature(W, X)
+        torch.testing.assert_close(exponent.mean((2, 3, 4)), torch.full((2, 1), 8 ** 0.5, dtype=torch.float64))
+    with pytest.raises(ConfigError, match="scale_matched is defined for the kinds s1, s2"):
+        _plan(model={"gaussian_temperature": "scale_matched"}, maps=NO_MAPS)
+
+
+def test_map_experiments_draw_no_study_figure_and_maps_over_the_same_runs_share_their_cells():
+    plan = Plan(validate(_config()))
+    study_plan = plan.studies["kernels"]
+    assert not [f for f in study_plan.figures if "map" in f]
+    shared = plan.cell_path(("kernels", "map_c2_rate", "train-wv__optimizer-gd"))
+    assert shared.endswith("map_c1_width_wv/train-wv__optimizer-gd.nc")
+
+
+def _s2_point(success: dict, stalled: bool = True, vanishing: bool = False):
+    """An aggregated S2-like dataset at one sigma_Q (4 seeds): final/initial loss 1e-6 (success) or 0.1."""
+    import xarray as xr
+
+    kernels, seeds = ["softmax", "gaussian"], [0, 1, 2, 3]
+    rel = np.array([[1e-6 if s < success[k] else 0.1 for s in range(4)] for k in kernels])
+    grad = np.where(rel > 1e-4, 1e-5 if stalled else 1e-1, 1e-7)
+    loss = np.stack([np.ones_like(rel), rel], -1)
+    return xr.Dataset({"train_loss": (("kernel", "seed", "step"), loss),
+                       "grad_norm": (("kernel", "seed", "step"), np.stack([np.ones_like(rel), grad], -1)),
+                       "target_norm": (("kernel", "seed"), np.array([[1.0] * 4, [1e-3 if vanishing else 1.0] * 4])),
+                       "diverged": (("kernel", "seed"), np.zeros((2, 4), bool)), "final_step": 1},
+                      coords={"kernel": kernels, "seed": seeds, "step": [0, 1]}).expand_dims(sigma_Q=[3.0])
+
+
+@pytest.mark.parametrize("success,stalled,vanishing,value", [
+    ({"softmax": 1, "gaussian": 4}, True, False, 0.75),
+    ({"softmax": 1, "gaussian": 4}, False, False, np.nan),     # a failed Softmax run still moving: not C4
+    ({"softmax": 1, "gaussian": 4}, True, True, np.nan),       # the Gaussian teacher vanishes: degenerate
+    ({"softmax": 3, "gaussian": 4}, True, False, 0.25),
+])
+def test_c4_map_statistic_is_c4s_fraction_difference_and_its_conditions(success, stalled, vanishing, value):
+    from attndyn.studies.kernels.maps import STATISTICS
+
+    out = STATISTICS["c4_success_margin"].compute(_s2_point(success, stalled, vanishing), {"sigma_Q": 3.0},
+                                                  _settings())
+    assert out.dims == ("seed",) and out.size == 1
+    np.testing.assert_allclose(out.values, [value])
+
+
+def test_smoke_maps_compute_every_statistic_and_boundary(tmp_path):
+    """Every default map on the smoke grid: its cells trained, its map dataset, heatmap and claims.csv row."""
+    import xarray as xr
+
+    from attndyn.figures.maps import draw_map
+    from attndyn.jobs.claims import map_row
+    from attndyn.mapdata import map_dataset
+
+    study_plan = _plan()
+    statistics, boundaries = STUDY.map_registry()
+    for name, m in study_plan.settings.maps.items():
+        cells = _trained(study_plan, m.experiment_name)
+        ds = xr.combine_by_coords([c.expand_dims(list(study_plan.axes[m.experiment_name])) for c in cells.values()],
+                                  combine_attrs="drop_conflicts")
+        result = map_dataset(ds, m, statistics[m.statistic], study_plan.settings)
+        assert result["statistic"].dims[:len(m.axes)] == tuple(m.axes)
+        draw_map(result, boundaries[m.boundary](study_plan.settings, m) if m.boundary else None,
+                 tmp_path / f"{name}.png", tmp_path / f"{name}.pdf", "caption")
+        assert map_row(result).claim.startswith(f"map {name}: C")

@@ -440,3 +440,131 @@ def test_fused_loss_and_its_backward_equal_autograd_through_the_model(stored, he
         assert torch.allclose(a, b, rtol=1e-12, atol=1e-15)
     loss = lambda w, u: fused_loss(w, u, X, y, heads, pooling, "1/sqrt(H)", temperature).sum()   # noqa: E731
     assert torch.autograd.gradcheck(loss, (W.detach().clone().requires_grad_(), U.detach().clone().requires_grad_()))
+
+
+# ---- batched sweep values and claim maps ---------------------------------------------------------------------
+def batched_pair(kind: str, optimizers: list[str], sweep: dict):
+    """Settings with the same sweep twice: `together` batched over every sweep key, `apart` one cell per point."""
+    together = {"kind": kind, "optimizers": optimizers, "sweep": sweep, "batch": list(sweep), "steps": 12}
+    s, p = tiny_plan(experiments={"together": together, "apart": {**together, "batch": []}})
+    from attndyn.workflow import batched
+
+    return batched(p, "multihead")
+
+
+@pytest.mark.parametrize("kind, optimizers", [("dm1", ["gd", "gd_sqrtH", "adam"]), ("planted", ["momentum"])])
+def test_batched_heads_and_step_sizes_equal_separate_cells(kind, optimizers):
+    """H and the step size batched into one ensemble per optimizer (tied heads: per-run step size, logit scale
+    kappa = c(H) H and gradient division by H) give the separate cells' numbers to 1e-10."""
+    from attndyn.runtime import skip_dynamo_import
+    from attndyn.studies.multihead.runner import train_cell
+
+    skip_dynamo_import()
+    p = batched_pair(kind, optimizers, {"heads": [1, 3, 8], "optimizer.lr": [0.05, 0.2]})
+    datas = {name: make_dataset(spec.settings) for name, spec in p.datasets.items()}
+    ctx = RunContext(torch.device("cpu"), F64)
+    for cell in p.experiments["together"]:
+        together = train_cell(cell, datas, ctx)
+        assert together.sizes["heads"] == 3 and together.sizes["optimizer.lr"] == 2
+        for apart in (c for c in p.experiments["apart"] if c.coords["optimizer"] == cell.coords["optimizer"]):
+            alone = train_cell(apart, datas[apart.dataset], ctx)
+            point = together.sel({"heads": apart.coords["heads"], "optimizer.lr": apart.coords["optimizer.lr"]})
+            for name in alone.data_vars:
+                np.testing.assert_allclose(point[name].values, alone[name].values, rtol=1e-10, atol=1e-12,
+                                           err_msg=f"{cell.coords} {apart.coords} {name}")
+
+
+def test_heads_batch_needs_tied_heads():
+    sweep = {"heads": [1, 3], "optimizer.lr": [0.1]}
+    with pytest.raises(ConfigError) as info:
+        tiny_plan(model={"tied_heads": False}, experiments={"b": {"optimizers": ["gd"], "sweep": sweep,
+                                                                  "batch": ["heads"]}})
+    assert "multihead.experiments.b.batch" in str(info.value) and "tied heads" in str(info.value)
+
+
+def test_reference_heads_join_the_sweep_and_the_c1_and_c3_maps_train_the_same_runs():
+    from attndyn.workflow import Plan
+
+    s, p = tiny_plan(experiments={"r": {"optimizers": ["gd"], "sweep": {"heads": [5, 2]}, "steps": 3,
+                                        "reference_heads": 1}})
+    assert sorted(c.coords["heads"] for c in p.experiments["r"]) == [1, 2, 5]
+    config = {"studies": ["multihead"], "dtype": "float64", "multihead": section()}
+    paths = Plan(config).cell_paths
+    assert paths("multihead", "map_gd_heads_step") == paths("multihead", "map_late_slope_collapse")
+    (cell,) = Plan(config).cells("multihead", "map_gd_heads_step")
+    assert sorted({h for h, _ in cell.settings.points}) == [1, 4]                  # H = 1 off the axis, trained
+
+
+def map_synth(fn, experiment: str, heads=(1, 10, 40), lrs=(0.5, 2.0), optimizer: str = "gd", seeds: int = 3):
+    """A map experiment's aggregated dataset (heads, optimizer.lr, optimizer, seed, step): loss = fn(H, eta, s, t)."""
+    import xarray as xr
+
+    H, lr = np.array(heads, float)[:, None, None, None], np.array(lrs)[None, :, None, None]
+    s, t = np.arange(seeds)[None, None, :, None], STEPS[None, None, None, :].astype(float)
+    loss = np.broadcast_to(fn(H, lr, s, t), (len(heads), len(lrs), seeds, len(STEPS)))[:, :, None]
+    dims = ("heads", "optimizer.lr", "optimizer", "seed", "step")
+    return xr.Dataset({"train_loss": (dims, loss), "test_loss": (dims, 1.01 * loss),
+                       "final_step": (dims[:3], np.full((len(heads), len(lrs), 1), int(STEPS[-1])))},
+                      coords={"heads": list(heads), "optimizer.lr": list(lrs), "optimizer": [optimizer],
+                              "seed": np.arange(seeds), "step": STEPS}, attrs={"experiment": experiment})
+
+
+def c1_c2_map(name: str, fn, optimizer: str):
+    from attndyn.mapdata import map_dataset, summary
+    from attndyn.studies.multihead.maps import STATISTICS
+
+    s = settings(checks={"C1_times": [100, 1000]})
+    m = dataclasses.replace(s.maps[name], axes={"heads": (10, 40), "optimizer.lr": (0.5, 2.0)})
+    result = map_dataset(map_synth(fn, m.experiment_name, optimizer=optimizer), m, STATISTICS[m.statistic], s)
+    return result, summary(result)
+
+
+def test_c1_and_c2_maps_compare_every_h_with_one_head_per_trial():
+    slower = lambda H, lr, s, t: 0.69 / (1 + lr * t / H ** 0.5) * (1 + 0.01 * s)      # noqa: E731
+    faster = lambda H, lr, s, t: 0.69 / (1 + lr * t * H ** 0.5) * (1 + 0.01 * s)      # noqa: E731
+    result, (everywhere, some, nowhere, failing) = c1_c2_map("gd_heads_step", slower, "gd")
+    assert (everywhere, some, nowhere) == (4, 0, 0) and list(result.heads.values) == [10, 40]
+    ratio = (1 + 2.0 * 100) / (1 + 2.0 * 100 / 40 ** 0.5)                              # min over t: t = 100
+    assert float(result.statistic.sel(heads=40, **{"optimizer.lr": 2.0}, seed=0)) == pytest.approx(ratio)
+    assert c1_c2_map("gd_heads_step", faster, "gd")[1][:3] == (0, 0, 4)
+    assert c1_c2_map("gd_sqrtH_heads_step", faster, "gd_sqrtH")[1][:3] == (4, 0, 0)
+    result, (_, _, nowhere, failing) = c1_c2_map("gd_sqrtH_heads_step", slower, "gd_sqrtH")
+    assert nowhere == 4 and "heads=10, optimizer.lr=0.5" in failing and (result.margin < 0).all()
+
+
+def test_c3_map_slope_is_the_c3_rows_slope_at_the_end_and_a_curve_in_eta_t_over_h():
+    from attndyn.mapdata import map_dataset, summary
+    from attndyn.studies.multihead.maps import STATISTICS, eta_t_over_heads
+
+    s = settings()
+    m = dataclasses.replace(s.maps["late_slope_collapse"], axes={"heads": (1, 10, 40), "optimizer.lr": (0.5, 2.0)})
+    decay = lambda k: lambda H, lr, s_, t: 0.5 * np.maximum(lr * t / H, 1e-3) ** -k * (1 + 0.01 * s_)   # noqa: E731
+    for k, passes in ((1.0, 6), (0.5, 0)):
+        ds = map_synth(decay(k), m.experiment_name)
+        result = map_dataset(ds, m, STATISTICS["late_slope"], s)
+        assert summary(result)[0] == passes
+        row = mc.late_slopes(ds.train_loss.sel(optimizer="gd", **{"optimizer.lr": 2.0}), ds.final_step.sel(
+            optimizer="gd", **{"optimizer.lr": 2.0}))                                      # C3's own (H, trial)
+        np.testing.assert_allclose(result.statistic.sel(**{"optimizer.lr": 2.0}).isel(step=-1).values, row, rtol=1e-12)
+        assert np.isnan(result.statistic.sel(step=5)).all()                             # no full decade yet
+    assert eta_t_over_heads({"heads": 10, "optimizer.lr": 2.0}, np.array([0, 50])).tolist() == [0.0, 10.0]
+
+
+def test_fused_loss_with_one_head_count_per_run_equals_each_run_alone():
+    """Tied heads, H per run (R,): the loss and its gradient per run equal the run's own scalar-H loss (kappa =
+    c(H) H computed as the number would be; to rounding of the batched products)."""
+    from attndyn.studies.multihead.fused import fused_loss
+
+    gen = torch.Generator().manual_seed(1)
+    heads = [1, 4, 40]
+    X = torch.randn(3, 5, 4, 3, generator=gen, dtype=F64)
+    y = torch.sign(torch.randn(3, 5, generator=gen, dtype=F64))
+    W = (0.5 * torch.randn(3, 1, 3, 3, generator=gen, dtype=F64)).requires_grad_()
+    U = torch.randn(3, 1, 3, generator=gen, dtype=F64).requires_grad_()
+    together = fused_loss(W, U, X, y, torch.tensor(heads))
+    grads = torch.autograd.grad(together.sum(), [W, U])
+    for r, H in enumerate(heads):
+        alone = fused_loss(W[r:r + 1], U[r:r + 1], X[r:r + 1], y[r:r + 1], H)
+        assert torch.allclose(together[r:r + 1], alone, rtol=1e-13, atol=0)
+        for a, b in zip(grads, torch.autograd.grad(alone.sum(), [W, U])):
+            assert torch.allclose(a[r], b[r], rtol=1e-12, atol=1e-15)

@@ -204,7 +204,8 @@ def test_default_and_smoke_configs_validate_and_plan():
     for extra in (None, "smoke.yaml", "paper.yaml"):
         config = validate(default_config(extra))
         plan = Plan({**config, "studies": ["precond"]}).studies["precond"]
-        assert set(plan.experiments) == {"compare", "scaling", "ablations", "sgd_tuning", "conditioning"}
+        assert set(plan.experiments) == {"compare", "scaling", "ablations", "sgd_tuning", "conditioning",
+                                         "map_floor_n_d", "map_c1_cond", "map_c2_cond"}
         settings = plan.settings
         matched = settings.matched_sgd_step("alg_random")
         assert all(matched in step_grid(c.settings.log, c.settings.optimizer.steps)     # C1/C2 read SGD there
@@ -509,3 +510,144 @@ def test_c8_fails_when_the_preconditioner_buys_little_or_not_more_on_the_ill_con
     assert rows(well_gain=200.0, ill_gain=100.0) == (True, False)       # buys more on the well-conditioned Sigma
     no_stable = rows(3.0, 100.0, diverged={("diag_logspaced_cond100", "identity"): (0.2, 0.02)})
     assert no_stable[0] is False                                         # no fair comparison: fails
+
+
+# ---- claim maps (issue #15): batched sweep values, the map statistics, their config -------------------------------
+
+def _batching_settings():
+    """Two experiments with the same cells, batched ("together") and not ("apart"): SGD (minibatch) and Algorithm 1
+    over sigma_cond x baseline_lr, Algorithm 1 over sigma_cond x its own lr."""
+    grid = {"sigma_cond": [1.0, 30.0], "baseline_lr": [1e-2, 3e-1]}
+    alg_grid = {"sigma_cond": [1.0, 30.0], "optimizer.lr": [0.05, 0.2]}
+    both = {"data": {"sigma_spec": "diag_logspaced"}, "test_risk": False, "spectral_reference": True}
+    section = {"seeds": [0, 1], "data": {"d": 3, "n": 20, "n_test_queries": 10},
+               "optimizers": {"sgd": {"steps": 12, "batch_size": 4}, "alg_random": {"steps": 8}},
+               "log": {"points_per_decade": 5, "dense_until": 3, "extra_steps": []}, "checks": {"C1_C2_time": 2},
+               "experiments": {"together": {**both, "optimizers": ["alg_random", "sgd"], "sweep": grid,
+                                            "batch": list(grid)},
+                               "apart": {**both, "optimizers": ["alg_random", "sgd"], "sweep": grid},
+                               "alg_together": {**both, "optimizers": ["alg_random"], "sweep": alg_grid,
+                                                "batch": list(alg_grid)},
+                               "alg_apart": {**both, "optimizers": ["alg_random"], "sweep": alg_grid}},
+               "maps": None}
+    return _settings(section)
+
+
+@pytest.mark.parametrize("together,apart", [("together", "apart"), ("alg_together", "alg_apart")])
+def test_batched_sweep_values_equal_separate_cells(together, apart):
+    """Sigma values (sigma_cond: the data files stacked on the run dimension), SGD's lr (baseline_lr: per-run rates,
+    one minibatch stream per seed shared by the members) and Algorithm 1's lr (a per-run step (R, 1, 1)) trained as
+    one ensemble give the separate cells' numbers to 1e-10, a diverging run included (it leaves the others alone);
+    Algorithm 1, which baseline_lr leaves alone, is trained once per Sigma (duplicate members)."""
+    from attndyn.studies.precond.runner import train_cell
+    from attndyn.workflow import batched
+
+    study_plan = batched(STUDY.plan(_batching_settings()), "precond")
+    datas = {name: make_dataset(spec.settings) for name, spec in study_plan.datasets.items()}
+    ctx = RunContext(torch.device("cpu"), F64)
+    diverged = compared = 0
+    for cell in study_plan.experiments[together]:
+        joint = train_cell(cell, datas, ctx)
+        axes = cell.settings.axes
+        assert len(axes) == 2 and all(joint.sizes[a] == 2 for a in axes)
+        if cell.coords["optimizer"] == "alg_random" and together == "together":
+            assert joint.attrs["batched_runs"] == 4                      # 2 Sigmas x 2 seeds, not x 2 baseline rates
+        alones = [c for c in study_plan.experiments[apart] if c.coords["optimizer"] == cell.coords["optimizer"]]
+        for alone_cell in alones:
+            alone = train_cell(alone_cell, datas[alone_cell.dataset], ctx)
+            point = joint.sel({a: alone_cell.coords[a] for a in axes})
+            diverged += int(alone.diverged.sum())
+            assert np.array_equal(point.diverged.values, alone.diverged.values)
+            for var in ("train_loss", "E_inf", "balance", "B_op", "E_inf_spectral_init"):
+                np.testing.assert_allclose(point[var].values, alone[var].values, rtol=1e-10, atol=1e-12)
+        compared += len(alones)
+    assert compared == len(study_plan.experiments[apart]) and diverged > 0   # Algorithm 1 diverges at cond 30, lr 0.2
+
+
+def test_sigma_cond_sets_a_log_spaced_spectrum_and_baseline_lr_leaves_algorithm1_alone():
+    from attndyn.studies.precond.data import token_covariance
+
+    rng = np.random.default_rng(0)
+    assert np.array_equal(token_covariance(rng, 5, "diag_logspaced", 100.0),
+                          token_covariance(rng, 5, "diag_logspaced_cond100"))
+    eigenvalues = np.diag(token_covariance(rng, 4, "diag_logspaced", 30.0))
+    assert np.isclose(eigenvalues.sum(), 4) and np.isclose(eigenvalues.max() / eigenvalues.min(), 30.0)
+    plan = STUDY.plan(_batching_settings())
+    lrs = {(c.coords["optimizer"], c.coords["baseline_lr"]): c.settings.optimizer.lr for c in plan.experiments["apart"]}
+    assert lrs[("sgd", 0.3)] == 0.3 and lrs[("alg_random", 0.3)] == lrs[("alg_random", 0.01)] == 0.2
+    assert all(c.settings.log.extra_steps == (10,) for c in plan.experiments["apart"])   # 2 x 20 / 4 examples: step 10
+
+
+MAP_COND = {"axes": {"sigma_cond": [1, 10]}, "fixed": {"sweep": {"baseline_lr": [1e-2, 1e-1]}}}
+
+
+@pytest.mark.parametrize("override,key", [
+    ({"maps": {"c1_cond": {"fixed": {"data": {"sigma_spec": "wishart_plus_0.3I"}}}}}, "sigma_cond"),
+    ({"maps": {"c1_cond": {"fixed": {"overrides": {"sgd": {"steps": 300}}}}}},
+     "precond.maps.c1_cond.fixed.overrides.sgd.steps"),
+    ({"maps": {"c1_cond": {"fixed": {"batch": ["n"]}}}}, "precond.maps.c1_cond.fixed.batch"),
+    ({"maps": {"c1_cond": {"fixed": {"sweep": {"optimizer.lr": [0.1]}}}}}, "baseline_lr"),
+    ({"data": {"sigma_cond": 0.5}}, "precond.data.sigma_cond"),
+])
+def test_map_config_errors_are_one_line_naming_the_key(override, key):
+    config = default_config()
+    config["precond"] = deep_merge(config.get("precond") or {}, override)
+    with pytest.raises(ConfigError) as err:
+        validate(config)
+    assert key in str(err.value) and "\n" not in str(err.value)
+
+
+def _floor_map(E_by_n_d: dict, drift=1.0) -> xr.Dataset:
+    """The floor map's experiment: E_inf (seed, step) per (n, d), E(T/2) = drift x E(T)."""
+    steps = np.array([0, 600, 1200])
+    cells = [_cell(steps, {"n": n, "d": d, "optimizer": "alg_random"},
+                   E_inf=np.stack([np.full(3, 1.0), drift * np.asarray(E, float), np.asarray(E, float)], 1))
+             for (n, d), E in E_by_n_d.items()]
+    return _combine(cells).assign_attrs(experiment="map_floor_n_d")
+
+
+def test_floor_map_statistic_is_the_local_slope_and_blanks_a_seed_without_a_floor():
+    from attndyn.studies.precond.maps import STATISTICS, local_slopes
+
+    settings, stat = _settings({}), STATISTICS["floor_local_slope"]
+    ns = (100, 200, 400, 800)
+    seeds_E = lambda n: [1.0 / n, 1.0 / n, 1.0 / n]                                     # noqa: E731
+    ds = _floor_map({**{(n, 3): seeds_E(n) for n in ns}, **{(n, 5): [1e-3, 1.0 / n, 1.0 / n ** 2] for n in ns}})
+    assert np.allclose(local_slopes(ds, {"n": 200, "d": 3}, settings), -1.0)
+    assert np.allclose(stat.compute(ds, {"n": 800, "d": 3}, settings), 0.0)            # 1/n: distance 0 from -1
+    flat = stat.compute(ds, {"n": 400, "d": 5}, settings).values                         # seeds: flat, 1/n, 1/n^2
+    assert np.allclose(flat, [1.0, 0.0, 1.0]) and (flat <= stat.threshold(settings)).tolist() == [False, True, False]
+    drifting = _floor_map({(n, 3): seeds_E(n) for n in ns}, drift=1.3)
+    assert np.isnan(stat.compute(drifting, {"n": 200, "d": 3}, settings)).all()         # C4: E(T/2)/E(T) > 1.1
+
+
+def _cond_map(alg: float, sgd_by_lr: dict, diverged_lrs=()) -> xr.Dataset:
+    """The C1/C2 maps' experiment (default settings: n 250, C1_C2_time 100, SGD batch 64: matched step 391)."""
+    steps = np.array([0, 100, 391, 400])
+    cells = []
+    for cond in (1, 10):
+        for lr in sgd_by_lr:
+            for name in ("alg_spectral", "alg_random"):
+                cells.append(_cell(steps, {"sigma_cond": cond, "baseline_lr": lr, "optimizer": name},
+                                   E_inf=np.where(steps == 0, 50.0, alg), train_loss=np.where(steps == 0, 50.0, alg)))
+            bad = lr in diverged_lrs
+            E = np.where(steps == 0, 50.0, np.nan if bad else sgd_by_lr[lr])
+            cells.append(_cell(steps, {"sigma_cond": cond, "baseline_lr": lr, "optimizer": "sgd"}, diverged=[bad] * 3,
+                               E_inf=E, train_loss=E))
+    return _combine(cells).assign_attrs(experiment="map_c1_cond")
+
+
+def test_cond_map_statistic_compares_with_the_tuned_sgd_and_the_trivial_predictor():
+    from attndyn.studies.precond.maps import STATISTICS
+
+    settings = _settings({})
+    c1, c2 = STATISTICS["c1_ratio"], STATISTICS["c2_ratio"]
+    ds = _cond_map(1e-3, {1e-2: 0.5, 1e-1: 0.05, 3e-1: 1e-4}, diverged_lrs=(3e-1,))     # best stable: 0.1
+    ratio = c1.compute(ds, {"sigma_cond": 10}, settings)
+    assert np.allclose(ratio, 1e-3 / 0.05) and np.allclose(c2.compute(ds, {"sigma_cond": 1}, settings), 0.02)
+    close = _cond_map(1e-3, {1e-2: 5e-3})                                               # SGD 5x worse only: fails
+    assert (c1.compute(close, {"sigma_cond": 10}, settings) > c1.threshold(settings)).all()
+    trivial = _cond_map(0.05, {1e-2: 1.0})                      # 20x below a stuck SGD, not 10x below A = B = 0
+    assert (c1.compute(trivial, {"sigma_cond": 1}, settings) > 0.1).all()
+    none = _cond_map(1e-3, {1e-2: 0.5}, diverged_lrs=(1e-2,))
+    assert np.isnan(c1.compute(none, {"sigma_cond": 1}, settings)).all()                # no stable rate: no verdict

@@ -62,7 +62,8 @@ def map_experiment_entries(section: Mapping, prefix: str) -> dict[str, dict]:
         base = section["experiments"].get(entry["experiment"])
         if base is None:
             raise ConfigError(f"config error: {where}.experiment: {entry['experiment']!r} is not one of "
-                              f"{prefix}experiments ({', '.join(section['experiments'])})")
+                              f"{prefix}experiments ({', '.join(section['experiments'])}); a map over a removed "
+                              f"experiment is removed with it: {where}: null")
         if PREFIX + name in section["experiments"]:
             raise ConfigError(f"config error: {where}: an experiment is already called {PREFIX + name!r}")
         unknown = sorted(set(entry.get("batch", ())) - set(entry["axes"]))
@@ -95,7 +96,13 @@ def describe(m: MapSettings, statistic: Statistic, settings) -> str:
     fixed = ", ".join(f"{k}: {v}" for k, v in m.fixed.items()) or "nothing beyond the experiment's settings"
     boundary = f" Dashed: the boundary the spec predicts ({m.boundary})." if m.boundary else ""
     scale = " in log10" if statistic.log else ""
-    return (f"Claim map '{m.name}' for {statistic.claim}. Statistic per grid point and seed, criterion "
-            f"{statistic.direction} {threshold:g}; colour: margin{scale} (positive: the claim holds), mean over seeds; "
-            f"'k/S': seeds where it holds; thick outline: every seed holds. Axes: {axes}. Experiment "
+    if statistic.x is not None:                                   # drawn as curves, judged at their last x
+        reading = (f"one curve per grid point (colour: {list(m.axes)[0]}, line style: the other axis), the seed mean "
+                   f"of the statistic against {statistic.x_label}; dotted: the criterion, judged at each curve's "
+                   f"last point (the map's netCDF holds the margin and pass/fail per seed)")
+    else:
+        reading = (f"colour: margin{scale} (positive: the claim holds), mean over seeds; 'k/S': seeds where it "
+                   f"holds; thick outline: every seed holds")
+    return (f"Claim map '{m.name}' for {statistic.claim}. Statistic '{m.statistic}' per grid point and seed, "
+            f"criterion {statistic.direction} {threshold:g}; {reading}. Axes: {axes}. Experiment "
             f"'{m.experiment}', fixed: {fixed}.{boundary} Source: {statistic.source}")

@@ -20,16 +20,30 @@ def softmax_kernel(q: torch.Tensor, k: torch.Tensor, key_mask: torch.Tensor | No
     return torch.softmax(logits, dim=-1)
 
 
-def gaussian_kernel(q: torch.Tensor, k: torch.Tensor, temperature: float | None = None, rownorm: bool = False,
+def gaussian_temperature(temperature, d: int):
+    """The temperature a Gaussian kernel divides by: null or 'two_sqrt_d' = 2 sqrt(d) [RECONSTRUCTED], a number, or
+    a per-run tensor (broadcastable to the weights; 'scale_matched' is resolved per run by the trainer)."""
+    if temperature is None or (isinstance(temperature, str) and temperature == "two_sqrt_d"):
+        return 2.0 * math.sqrt(d)
+    if isinstance(temperature, str):
+        raise ValueError(f"gaussian temperature {temperature!r} must be resolved to numbers before the kernel")
+    return temperature
+
+
+def gaussian_kernel(q: torch.Tensor, k: torch.Tensor, temperature=None, rownorm=False,
                     key_mask: torch.Tensor | None = None) -> torch.Tensor:
     """S_kj = exp(-||q_k - k_j||^2 / temperature), temperature = 2 sqrt(d)  [RECONSTRUCTED];
-    unnormalized unless `rownorm` (ablation, [PROPOSED])."""
-    temperature = temperature or 2.0 * math.sqrt(q.shape[-1])
+    unnormalized unless `rownorm` (ablation, [PROPOSED]). A batched ensemble may pass per-run values: a
+    temperature tensor and a boolean rownorm tensor, each broadcastable to the weights (..., n, m)."""
+    temperature = gaussian_temperature(temperature, q.shape[-1])
     sq_dist = (q * q).sum(-1)[..., :, None] + (k * k).sum(-1)[..., None, :] - 2.0 * q @ k.transpose(-1, -2)
     weights = torch.exp(-sq_dist.clamp_min(0.0) / temperature)           # (..., n, m)
     if key_mask is not None:
         weights = weights * key_mask[..., None, :].to(weights.dtype)
-    if rownorm:
+    if isinstance(rownorm, torch.Tensor):                                 # per run: divide where the flag is set
+        sums = weights.sum(-1, keepdim=True).clamp_min(1e-30)
+        weights = weights / torch.where(rownorm, sums, torch.ones_like(sums))
+    elif rownorm:
         weights = weights / weights.sum(-1, keepdim=True).clamp_min(1e-30)
     return weights
 

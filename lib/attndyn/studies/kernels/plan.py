@@ -9,6 +9,8 @@ read through CellSpec.needs). A text experiment runs only when its data has a `p
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import itertools
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -16,11 +18,12 @@ from pathlib import Path
 from ...config import load_yaml
 from ...errors import ConfigError
 from ...experiments import PointParts, check_block, run_dtype, run_seeds, split_point, with_log
+from ...maps import PREFIX as MAP_PREFIX
 from ...optim.rules import RULES
 from ...optim.step_size import check_step_rule
-from ...settings import as_plain, replace_path
+from ...settings import as_plain, canonical_json, replace_path
 from ..base import CellSpec, DatasetSpec, FigureSpec, StudyPlan, point_id
-from .registry import KINDS, TASK_KINDS, Kind, figure_name, kind_of
+from .registry import KINDS, SCALE_MATCHED_KINDS, TASK_KINDS, Kind, figure_name, kind_of
 from .settings import (DATA_CLASSES, Dataset, KernelsExperiment, Landscape, Model, Settings, experiment_data,
                        experiment_model, experiment_optimizer_spec)
 
@@ -50,6 +53,20 @@ def check_experiment_keys(experiment: KernelsExperiment, kind: Kind) -> None:
     if "range" in kind.experiment_keys and not experiment.range[0] < experiment.range[1]:
         raise ConfigError(f"config error: {_where(experiment)}.range: {list(experiment.range)} must be [low, high], "
                           "low < high")
+    if experiment.batch and not kind.batches:
+        raise ConfigError(f"config error: {_where(experiment)}.batch: a {kind.name} experiment trains one cell per "
+                          f"sweep point (kinds {', '.join(k.name for k in KINDS.values() if k.batches)} batch); "
+                          "remove it")
+    if kind.inner and kind.inner[0] in experiment.batch:
+        raise ConfigError(f"config error: {_where(experiment)}.batch: {kind.inner[0]!r} is inside every {kind.name} "
+                          "cell already (one job trains all its values); remove it from batch")
+
+
+def check_temperature(model: Model, kind: Kind, where: str) -> None:
+    """gaussian_temperature scale_matched is resolved by the synthetic trainers of s1 and s2 only."""
+    if model.gaussian_temperature == "scale_matched" and kind.name not in SCALE_MATCHED_KINDS:
+        raise ConfigError(f"config error: {where}.gaussian_temperature: scale_matched is defined for the kinds "
+                          f"{', '.join(SCALE_MATCHED_KINDS)} (a {kind.name} experiment); use a number or null")
 
 
 def check_optimizer(kind: Kind, spec, where: str) -> None:
@@ -108,12 +125,13 @@ def point_parts(experiment: KernelsExperiment, kind: Kind, point: dict) -> Point
     return parts
 
 
-def point_model(model: Model, values: dict, experiment: KernelsExperiment) -> Model:
+def point_model(model: Model, values: dict, experiment: KernelsExperiment, kind: Kind) -> Model:
     """The experiment's model with a sweep point's model keys ('gaussian_rownorm', 'lra.dim')."""
     for path, value in values.items():
         model = replace_path(model, path, value)
     if values:
         check_block("kernels", "model", as_plain(model), f"{_where(experiment)} (point {values}) model")
+    check_temperature(model, kind, f"{_where(experiment)}.model")
     return model
 
 
@@ -124,11 +142,17 @@ def landscape_of(experiment: KernelsExperiment) -> Landscape:
 
 
 def dataset_for(settings: Settings, experiment: KernelsExperiment, kind: Kind, data_point: dict,
-                seeds: tuple[int, ...]) -> tuple[str, Dataset]:
-    """(file name, Dataset) of the experiment's data at one sweep point; the LRA data do not depend on seeds."""
-    name = "__".join([experiment.name] + [point_id({k: v}) for k, v in data_point.items()])
-    params = experiment_data(settings, experiment, kind.data, data_point)
-    return name, Dataset(kind.data, () if kind.minibatch else tuple(seeds), params)
+                seeds: tuple[int, ...], grid: dict | None = None) -> tuple[str, Dataset]:
+    """(file name, Dataset) of the experiment's data at one sweep point (`grid`: the inner grid a sweep sets, the
+    same at every point); the LRA data do not depend on seeds. A claim map's data file is named by its content
+    (kind, point, digest), so maps over the same data share it, and then their equal cells."""
+    params = experiment_data(settings, experiment, kind.data, {**data_point, **(grid or {})})
+    dataset = Dataset(kind.data, () if kind.minibatch else tuple(seeds), params)
+    point = [point_id({k: v}) for k, v in data_point.items()]
+    if experiment.name.startswith(MAP_PREFIX):
+        digest = hashlib.sha256(canonical_json(dataset).encode()).hexdigest()[:10]
+        return "__".join(["maps", kind.data] + point + [digest]), dataset
+    return "__".join([experiment.name] + point), dataset
 
 
 def _cell(kind: Kind, common: dict, extras: dict):
@@ -154,18 +178,35 @@ def _point_cells(settings, experiment, kind, point, parts, dataset_name, dataset
     return cells
 
 
+def inner_key(experiment: KernelsExperiment, kind: Kind) -> str | None:
+    """The sweep key that is a dimension inside every cell of this kind (S1's D, S2's sigma_Q), if swept."""
+    return kind.inner[0] if kind.inner and kind.inner[0] in experiment.sweep else None
+
+
+def outer_points(experiment: KernelsExperiment, kind: Kind) -> tuple[list[dict], dict]:
+    """The sweep points that are cells, and the inner grid a swept inner key sets ({'D_grid': [...]} or {}): S1
+    trains every D of its grid in one job (zero padding), S2 every sigma_Q, so sweeping D or sigma_Q sets that
+    grid instead of adding cells."""
+    inner = inner_key(experiment, kind)
+    sweep = {k: v for k, v in experiment.sweep.items() if k != inner}
+    points = [dict(zip(sweep, values)) for values in itertools.product(*sweep.values())]
+    return points, ({kind.inner[1]: list(experiment.sweep[inner])} if inner else {})
+
+
 def experiment_cells(settings: Settings, experiment: KernelsExperiment, kind: Kind,
                      datasets: dict) -> list[CellSpec] | None:
     """Cells of an experiment with its own data (not a landscape); None if it does not run (text, no path)."""
     model, cells = experiment_model(settings, experiment), []
-    for point in experiment.points():
+    points, grid = outer_points(experiment, kind)
+    for point in points:
         parts = point_parts(experiment, kind, point)
-        name, dataset = dataset_for(settings, experiment, kind, parts.data, run_seeds(settings.seeds, experiment))
+        name, dataset = dataset_for(settings, experiment, kind, parts.data, run_seeds(settings.seeds, experiment),
+                                    grid)
         if not _runnable(dataset, experiment):
             return None
         datasets[name] = DatasetSpec(name, dataset)
         cells += _point_cells(settings, experiment, kind, point, parts, name, dataset,
-                              point_model(model, parts.model, experiment))
+                              point_model(model, parts.model, experiment, kind))
     return cells
 
 
@@ -221,12 +262,13 @@ def _axes(settings: Settings, experiment: KernelsExperiment, kind: Kind) -> tupl
     if kind.data is None:                                  # a landscape: its task's axes, kernels inside
         task = settings.experiments[experiment.task]
         return tuple(task.sweep) + ("optimizer",)
-    return tuple(experiment.sweep) + (() if kind.kernels_inside else ("kernel",)) + ("optimizer",)
+    outer = tuple(k for k in experiment.sweep if k != inner_key(experiment, kind))
+    return outer + (() if kind.kernels_inside else ("kernel",)) + ("optimizer",)
 
 
 def _figures(experiments: dict, settings: Settings) -> dict[str, FigureSpec]:
     figures = {}
-    for name in experiments:
+    for name in (n for n in experiments if not n.startswith(MAP_PREFIX)):     # a map draws its own heatmap
         figure = figure_name(settings.experiments[name])
         if figure in figures:
             raise ConfigError(f"config error: kernels.experiments.{name}: its figure {figure} is also "

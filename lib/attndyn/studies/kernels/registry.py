@@ -30,6 +30,8 @@ class Kind:
     build_data: Callable | None         # Dataset -> dict of arrays (the data job)
     train: Callable                     # (CellSpec, data, RunContext) -> xarray.Dataset (the train job)
     variables: Callable[[], dict]       # -> {name: results.Var} it logs on the step grid
+    inner: tuple[str, str] | None = None    # (sweep key, data grid) of a dimension inside every cell (S1's D)
+    batches: bool = False               # trains a batched cell (an experiment's `batch` keys) in one job
 
 
 def _s1_data(dataset):
@@ -99,18 +101,23 @@ def _stage2_variables() -> dict:
 
 KINDS: dict[str, Kind] = {
     "s1": Kind("s1", "s1", S1Cell, True, False, ("train",), (), "fig_{}_width_threshold", _s1_data, _train_s1,
-               _synthetic_variables),
-    "s2": Kind("s2", "s2", S2Cell, False, False, (), (), "fig_{}_wq_only", _s2_data, _train_s2, _synthetic_variables),
+               _synthetic_variables, inner=("D", "D_grid"), batches=True),
+    "s2": Kind("s2", "s2", S2Cell, False, False, (), (), "fig_{}_wq_only", _s2_data, _train_s2, _synthetic_variables,
+               inner=("sigma_Q", "sigma_Q_grid"), batches=True),
     "s3": Kind("s3", "s3", S3Cell, True, False, (), ("stage1_steps",) + LANDSCAPE_KEYS, "fig_{}_landscape",
                _s3_data, _train_s3, _synthetic_variables),
     "pathfinder": Kind("pathfinder", "pathfinder", TaskCell, False, True, (), (), "fig_{}", _pathfinder_data,
-                       _train_task, _task_variables),
-    "text": Kind("text", "text", TaskCell, False, True, (), (), "fig_{}", _text_data, _train_task, _task_variables),
+                       _train_task, _task_variables, batches=True),
+    "text": Kind("text", "text", TaskCell, False, True, (), (), "fig_{}", _text_data, _train_task, _task_variables,
+                 batches=True),
     "lra_landscape": Kind("lra_landscape", None, TaskLandscapeCell, True, True, (),
                           ("task", "n_examples") + LANDSCAPE_KEYS, "fig_{}", None, _train_task_landscape,
                           _stage2_variables),
 }
 TASK_KINDS = ("pathfinder", "text")         # what an lra_landscape's `task` may be
+
+
+SCALE_MATCHED_KINDS = ("s1", "s2")         # kinds whose trainer resolves gaussian_temperature: scale_matched
 
 
 def kind_of(experiment) -> Kind:

@@ -109,13 +109,15 @@ class Dataset:
 class KernelOptions:
     """How the Gaussian kernel is computed (the Softmax kernel has no options)."""
     gaussian_rownorm: bool
-    gaussian_temperature: float | None
+    gaussian_temperature: float | str | None      # a number, null / 'two_sqrt_d' (2 sqrt d), 'scale_matched'
 
     def variant_note(self) -> str:
         """Names a non-default Gaussian kernel (model.gaussian_rownorm / gaussian_temperature) in captions and
         claims, so a result made with the ablation cannot be read as the spec's unnormalized kernel."""
         parts = ["rows normalized (model.gaussian_rownorm)"] if self.gaussian_rownorm else []
-        if self.gaussian_temperature is not None:
+        if isinstance(self.gaussian_temperature, str) and self.gaussian_temperature != "two_sqrt_d":
+            parts.append(f"temperature {self.gaussian_temperature} (model.gaussian_temperature) [PROPOSED]")
+        elif self.gaussian_temperature is not None and not isinstance(self.gaussian_temperature, str):
             parts.append(f"temperature {self.gaussian_temperature:g} (model.gaussian_temperature)")
         return f" [Gaussian kernel of this run: {', '.join(parts)}]" if parts else ""
 
@@ -137,7 +139,7 @@ class LRAModel:
 @dataclass(frozen=True)
 class Model:
     gaussian_rownorm: bool
-    gaussian_temperature: float | None
+    gaussian_temperature: float | str | None
     lra: LRAModel
 
     def kernel_options(self) -> KernelOptions:

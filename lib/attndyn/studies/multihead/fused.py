@@ -4,7 +4,8 @@ With H_s stored heads W (R, H_s, d, d), U (R, H_s, d) and tokens X (R, n, T, d) 
 
     Z_{h,ts} = x_t^T W_h x_s / temperature;  A_h = softmax_s(Z_h)
     a_{h,s}  = mean_t A_{h,ts} (mean pooling) or A_{h,0s} (first query);   v_{h,s} = <x_s, U_h>
-    Phi = kappa sum_h sum_s a_{h,s} v_{h,s},  kappa = c(H) H / H_s  (each stored head stands for H / H_s heads)
+    Phi = kappa sum_h sum_s a_{h,s} v_{h,s},  kappa = c(H) H / H_s  (each stored head stands for H / H_s heads;
+                                           a number, or one per run (R, 1) when runs have their own H)
     loss = mean_i softplus(-y_i Phi_i)
 
 The backward is the chain rule written out (softmax: dZ = A (dA - sum_s A dA)); both products keep the layout of
@@ -16,7 +17,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .model import HEAD_SCALINGS
+from .model import Heads, head_factor
 
 
 def _pool(A: torch.Tensor, pooling: str) -> torch.Tensor:
@@ -37,7 +38,7 @@ class FusedLoss(torch.autograd.Function):
     """losses (R,) of the logistic risk; gradients w.r.t. W and U (X, y are data)."""
 
     @staticmethod
-    def forward(ctx, W, U, X, y, kappa: float, pooling: str, temperature: float):
+    def forward(ctx, W, U, X, y, kappa, pooling: str, temperature: float):              # kappa: float or (R, 1)
         R, n, T, d = X.shape
         H = W.shape[1]
         XW = X.reshape(R, n * T, d) @ W.permute(0, 2, 1, 3).reshape(R, d, H * d)       # (R, nT, H d)
@@ -68,8 +69,11 @@ class FusedLoss(torch.autograd.Function):
         return dW.reshape(R, d, H, d).permute(0, 2, 1, 3), dU, None, None, None, None, None
 
 
-def fused_loss(W: torch.Tensor, U: torch.Tensor, X: torch.Tensor, y: torch.Tensor, heads: int, pooling: str = "mean",
-               head_scaling: str = "1/sqrt(H)", temperature: float = 1.0) -> torch.Tensor:
-    """Training losses (R,) for stored heads W (R, H_s, d, d), U (R, H_s, d) standing for `heads` heads."""
-    kappa = HEAD_SCALINGS[head_scaling](heads) * (heads // W.shape[1])
+def fused_loss(W: torch.Tensor, U: torch.Tensor, X: torch.Tensor, y: torch.Tensor, heads: Heads,
+               pooling: str = "mean", head_scaling: str = "1/sqrt(H)", temperature: float = 1.0) -> torch.Tensor:
+    """Training losses (R,) for stored heads W (R, H_s, d, d), U (R, H_s, d) standing for `heads` heads (H, or
+    one H per run (R,))."""
+    kappa = head_factor(head_scaling, heads, W.shape[1])
+    if isinstance(kappa, torch.Tensor):
+        kappa = kappa.to(X.dtype)[:, None]                                             # (R, 1) against (R, n)
     return FusedLoss.apply(W, U, X, y, kappa, pooling, temperature)

@@ -8,7 +8,9 @@
 
 Parameters carry a leading run dimension R (one run per seed): W (R, H_s, d, d), U (R, H_s, d).
 Usually H_s = H. Under zero init every head stays identical (spec Sec. 1.1), so the H heads can be
-stored as H_s = 1 head standing for H copies (`heads=H`): exact, at 1/H of the cost.
+stored as H_s = 1 head standing for H copies (`heads=H`): exact, at 1/H of the cost. Then every H has the
+same shapes, and `heads` may also be one head count per run (a (R,) integer tensor): runs with different H
+train as one ensemble (a batched sweep of H).
 """
 from __future__ import annotations
 
@@ -17,7 +19,24 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ...optim.elementwise import per_run
+
 HEAD_SCALINGS = {"1/sqrt(H)": lambda H: 1.0 / math.sqrt(H), "1/H": lambda H: 1.0 / H, "1": lambda H: 1.0}
+Heads = int | torch.Tensor              # H, or one H per run (R,) (int64): tied heads, a batch of head counts
+
+
+def head_factor(head_scaling: str, heads: Heads, stored: int) -> float | torch.Tensor:
+    """kappa = c(H) H / H_s, the factor of the stored heads' sum in Phi (each stands for H / H_s heads): a number,
+    or per run (R,) float64, each value computed exactly as the number would be."""
+    if isinstance(heads, torch.Tensor):
+        return torch.tensor([head_factor(head_scaling, h, stored) for h in heads.tolist()], dtype=torch.float64,
+                            device=heads.device)
+    return HEAD_SCALINGS[head_scaling](heads) * (heads // stored)
+
+
+def root(value: Heads, like: torch.Tensor) -> float | torch.Tensor:
+    """sqrt of a number (math.sqrt) or of a per-run tensor (in the dtype of `like`)."""
+    return value.to(like.dtype).sqrt() if isinstance(value, torch.Tensor) else math.sqrt(value)
 
 
 def zero_params(runs: int, heads: int, d: int, dtype, device) -> dict[str, torch.Tensor]:
@@ -63,17 +82,18 @@ def head_outputs(A: torch.Tensor, X: torch.Tensor, U: torch.Tensor, pooling: str
 
 
 def logit(A: torch.Tensor, X: torch.Tensor, U: torch.Tensor, pooling: str = "mean",
-          head_scaling: str = "1/sqrt(H)", heads: int | None = None) -> torch.Tensor:
+          head_scaling: str = "1/sqrt(H)", heads: Heads | None = None) -> torch.Tensor:
     """Phi = c(H) sum_h f_h(X), c(H) = 1/sqrt(H) by default: -> (R, n).
 
-    With `heads` = H > H_s stored heads, each stored head stands for H / H_s identical heads."""
+    With `heads` = H > H_s stored heads, each stored head stands for H / H_s identical heads (H per run: (R,))."""
     f = head_outputs(A, X, U, pooling)                                      # (R, n, H_s)
-    heads = heads or f.shape[-1]
-    return HEAD_SCALINGS[head_scaling](heads) * (heads // f.shape[-1]) * f.sum(-1)
+    heads = f.shape[-1] if heads is None else heads
+    total = f.sum(-1)                                                       # (R, n)
+    return per_run(head_factor(head_scaling, heads, f.shape[-1]), total) * total
 
 
 def forward(params: dict, X: torch.Tensor, pooling: str = "mean", head_scaling: str = "1/sqrt(H)",
-            temperature: float = 1.0, heads: int | None = None) -> torch.Tensor:
+            temperature: float = 1.0, heads: Heads | None = None) -> torch.Tensor:
     """Phi(theta; X) for X (R, n, T, d): -> (R, n)."""
     return logit(attention(params["W"], X, temperature), X, params["U"], pooling, head_scaling, heads)
 

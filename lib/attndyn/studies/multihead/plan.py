@@ -3,7 +3,9 @@
 An experiment is the product of its sweep (always `heads`, the number of heads H; optionally data or model
 keys) and its optimizers; every point is one cell whose seeds (trials) train as one batch. The step size of
 a cell is computed here from H (spec Sec. 4): `lr` with `lr_scaling: constant`, or lr sqrt(H) with
-`lr_scaling: sqrt_heads`; the cell records both `lr` and the effective step.
+`lr_scaling: sqrt_heads`; the cell records both `lr` and the effective step. An experiment's
+`reference_heads` adds that head count to its `heads` sweep (a map statistic compares every H with it), and
+`batch: [heads, ...]` trains its head counts as one ensemble, which needs tied heads (the same shapes for every H).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from ...optim.spec import OptimizerSpec, run_length
 from ...settings import as_plain, build, canonical_json
 from ..base import CellSpec, DatasetSpec, FigureSpec, StudyPlan, point_id
 from .figure_table import FIGURES
-from .settings import OPTIMIZER_KEYS, Cell, Dataset, DM1Data, Model, PlantedData, Settings
+from .settings import OPTIMIZER_KEYS, Cell, Dataset, DM1Data, Model, MultiheadExperiment, PlantedData, Settings
 
 BLOCKS = {"dm1": DM1Data, "planted": PlantedData}
 
@@ -74,16 +76,32 @@ def point_model(model: Model, model_point: dict, where: str) -> Model:
     return build(Model, values, "model")
 
 
-def experiment_cells(settings: Settings, experiment: Experiment, datasets: dict) -> list[CellSpec]:
+def with_reference(experiment: MultiheadExperiment) -> MultiheadExperiment:
+    """The experiment with its reference head count added to its `heads` sweep (sorted), if it names one."""
+    ref, heads = experiment.reference_heads, tuple(experiment.sweep.get("heads", ()))
+    if ref is None or ref in heads:
+        return experiment
+    return dataclasses.replace(experiment, sweep={**experiment.sweep, "heads": tuple(sorted((*heads, ref)))})
+
+
+def check_batched_heads(experiment: Experiment, model: Model, where: str) -> None:
+    """Head counts train as one ensemble only when the heads are tied (one stored head, same shapes for every H)."""
+    if "heads" in experiment.batch and not (model.init == "zero" and model.tied_heads):
+        raise ConfigError(f"config error: {where}.batch: heads can be batched only with tied heads (model.init: zero "
+                          "and model.tied_heads: true); untied, every H has its own parameter shapes")
+
+
+def experiment_cells(settings: Settings, experiment: MultiheadExperiment, datasets: dict) -> list[CellSpec]:
     where = f"multihead.experiments.{experiment.name}"
     model = build(Model, {**as_plain(settings.model), **experiment.model}, f"{where}.model")
     log, cells = with_log(settings.log, experiment), []
     data_keys = {f.name for f in dataclasses.fields(BLOCKS[experiment.kind])}
-    for point in experiment.points():
+    for point in with_reference(experiment).points():
         parts = split_point(point, data_keys, {f.name for f in dataclasses.fields(Model)}, cell_keys=("heads",),
                             where=where)
         heads = check_heads(parts.cell.get("heads"), where)
         cell_model = point_model(model, parts.model, where)
+        check_batched_heads(experiment, cell_model, where)
         dataset = dataset_for(settings, experiment, parts.data, cell_model)
         name = dataset_name(datasets, "__".join([experiment.kind] + [point_id({k: v}) for k, v in parts.data.items()]),
                             dataset)

@@ -1,12 +1,11 @@
-"""Metrics logged by the multihead study (spec Sec. 5), each (R,) per logged step."""
+"""Metrics logged by the multihead study (spec Sec. 5), each (R,) per logged step. `heads` is H, or one H per run
+(R,) for a batch of head counts (tied heads, model.Heads)."""
 from __future__ import annotations
-
-import math
 
 import torch
 
 from ...variables import Var
-from .model import attention, logistic_loss, logit, query_weights
+from .model import Heads, attention, logistic_loss, logit, query_weights, root
 from .settings import Model
 
 COMMON_VARS = {
@@ -26,14 +25,14 @@ PLANTED_VARS = {
 }
 
 
-def norms(params: dict, heads: int) -> dict[str, torch.Tensor]:
+def norms(params: dict, heads: Heads) -> dict[str, torch.Tensor]:
     """avg ||W|| = (1/H) sum ||W_h||_F and avg ||U|| = (1/sqrt(H)) sum ||U_h|| (spec Sec. 5.3-5.4).
 
     Each of the H_s stored heads stands for H / H_s identical heads."""
     W, U = params["W"], params["U"]                                          # (R, H_s, d, d), (R, H_s, d)
     copies = heads // W.shape[1]
     return {"avg_W_norm": W.flatten(2).norm(dim=-1).mean(1),
-            "avg_U_norm": copies * U.norm(dim=-1).sum(1) / math.sqrt(heads)}
+            "avg_U_norm": copies * U.norm(dim=-1).sum(1) / root(heads, U)}
 
 
 def attention_score(A: torch.Tensor, relevant: torch.Tensor) -> torch.Tensor:
@@ -44,7 +43,7 @@ def attention_score(A: torch.Tensor, relevant: torch.Tensor) -> torch.Tensor:
     return (a * relevant[:, :, None, :]).sum(-1).mean((1, 2))
 
 
-def cosine_with_repeated(P: torch.Tensor, P_star: torch.Tensor, heads: int) -> torch.Tensor:
+def cosine_with_repeated(P: torch.Tensor, P_star: torch.Tensor, heads: Heads) -> torch.Tensor:
     """<concat_h P_h, concat_h P*> / (||.|| ||.||) with P* repeated H times; NaN at P = 0.
 
     P (R, H_s, ...): each stored head stands for c = H / H_s copies, so the concatenation's inner
@@ -52,18 +51,18 @@ def cosine_with_repeated(P: torch.Tensor, P_star: torch.Tensor, heads: int) -> t
     P, P_star = P.flatten(2), P_star.flatten(1)[:, None, :]                 # (R, H_s, k), (R, 1, k)
     copies = heads // P.shape[1]
     inner = copies * (P * P_star).sum((1, 2))                                # (R,)
-    denom = math.sqrt(copies) * P.flatten(1).norm(dim=1) * math.sqrt(heads) * P_star.flatten(1).norm(dim=1)
+    denom = root(copies, P) * P.flatten(1).norm(dim=1) * root(heads, P) * P_star.flatten(1).norm(dim=1)
     return torch.where(denom > 0, inner / denom, torch.full_like(inner, float("nan")))
 
 
-def split_metrics(params: dict, X, y, model: Model, heads: int) -> tuple[dict, torch.Tensor]:
+def split_metrics(params: dict, X, y, model: Model, heads: Heads) -> tuple[dict, torch.Tensor]:
     """Loss, 0-1 error and the attention tensor (reused for attn-score) of one split."""
     A = attention(params["W"], X, model.temperature)                        # (R, n, T, H_s, T)
     phi = logit(A, X, params["U"], model.pooling, model.head_scaling, heads)   # (R, n)
     return {"loss": logistic_loss(phi, y), "err": (torch.sign(phi) != y).to(phi.dtype).mean(-1)}, A
 
 
-def make_probe(params: dict, splits: dict, model: Model, extra: dict, heads: int):
+def make_probe(params: dict, splits: dict, model: Model, extra: dict, heads: Heads):
     """Closure computing every metric of one cell; `extra` holds masks (DM1) or the teacher (planted)."""
     def probe() -> dict[str, torch.Tensor]:
         train, A_train = split_metrics(params, *splits["train"], model, heads)

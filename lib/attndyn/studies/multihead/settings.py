@@ -92,6 +92,12 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class MultiheadExperiment(Experiment):
+    """An `experiments` entry (kind, and the reference head count trained beside the sweep's for map statistics)."""
+    reference_heads: int | None
+
+
+@dataclass(frozen=True)
 class Settings(StudySettings):
     """The whole `multihead:` section, typed."""
     data: DataBlocks
@@ -101,4 +107,4 @@ class Settings(StudySettings):
 
 
 def study_settings(section: Mapping, top: Mapping) -> Settings:
-    return section_settings(Settings, section, top, "multihead", study_keys=OPTIMIZER_KEYS)
+    return section_settings(Settings, section, top, "multihead", MultiheadExperiment, OPTIMIZER_KEYS)

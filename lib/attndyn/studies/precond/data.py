@@ -15,13 +15,16 @@ from ...settings import parse
 from .settings import Data, Dataset
 
 
-def token_covariance(rng: np.random.Generator, d: int, spec: str) -> np.ndarray:
-    """Sigma (d, d) with trace d: 'wishart_plus_0.3I' = GG^T/d + 0.3 I, or diagonal log-spaced, cond 100."""
+def token_covariance(rng: np.random.Generator, d: int, spec: str, cond: float = 100.0) -> np.ndarray:
+    """Sigma (d, d) with trace d: 'wishart_plus_0.3I' = GG^T/d + 0.3 I, or diagonal log-spaced with condition
+    number 100 ('diag_logspaced_cond100') or `cond` ('diag_logspaced', data.sigma_cond)."""
     if spec == "wishart_plus_0.3I":
         G = rng.standard_normal((d, d))
         sigma = G @ G.T / d + 0.3 * np.eye(d)
     elif spec == "diag_logspaced_cond100":
         sigma = np.diag(np.logspace(0.0, -2.0, d))
+    elif spec == "diag_logspaced":
+        sigma = np.diag(np.logspace(0.0, -np.log10(cond), d))
     else:
         raise ConfigError(f"config error: precond.data.sigma_spec: unknown {spec!r}")
     return sigma * d / np.trace(sigma)
@@ -41,7 +44,7 @@ def gaussian_tokens(rng: np.random.Generator, sigma: np.ndarray, shape: tuple) -
 def instance(cfg: Data, instance_seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(Sigma, M) of one instance seed: the same draws as the data files (claims and figures recompute them)."""
     inst = np.random.default_rng([instance_seed, 0])
-    sigma = token_covariance(inst, cfg.d, cfg.sigma_spec)
+    sigma = token_covariance(inst, cfg.d, cfg.sigma_spec, cfg.sigma_cond)
     return sigma, target_map(inst, cfg.out_dim, cfg.d, cfg.M_scale_c)
 
 

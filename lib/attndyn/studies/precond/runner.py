@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ...batching import Batch
 from ...cells import run_cell
 from ...grid import step_grid
 from ...optim.build import build
@@ -47,21 +48,23 @@ def with_spectral_reference(probe, t: dict, init: Init):
     return lambda: {**probe(), "E_inf_spectral_init": reference}
 
 
-def minibatch_loss(A, B, t: dict, cell: Cell, device):
-    """Loss (step, generator) -> (R,): full batch, or `batch_size` query indices drawn per run and step."""
+def minibatch_loss(A, B, t: dict, cell: Cell, device, members: int = 1):
+    """Loss (step, generator) -> (R,): full batch, or `batch_size` query indices per seed and step. A batched
+    ensemble of `members` (member-major runs) draws the indices of one member's seeds and gives every member the
+    same ones, so each member sees the minibatches it would see as a cell of its own."""
     tau, self_attend, batch = cell.model.temperature, cell.data.params.self_attend, cell.optimizer.batch_size
     runs, n = t["X"].shape[0], t["X"].shape[1]
 
     def loss(step, generator):
-        idx = None if not batch else torch.randint(0, n, (runs, batch), generator=generator, device=device)
+        idx = None if not batch else torch.randint(0, n, (runs // members, batch), generator=generator,
+                                                   device=device).repeat(members, 1)
         return train_loss(A, B, t, tau, self_attend, idx)                      # (R,)
     return loss
 
 
-def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> Problem:
-    """Parameters A (R, p, d), B (R, d, d), the loss L_n, the probes and the registry optimizer of one cell."""
-    s: Cell = cell.settings
-    t = load_tensors(data, s.data, ctx.dtype, ctx.device)
+def problem_for(s: Cell, t: dict, make_optimizer, ctx: RunContext, members: int = 1) -> Problem:
+    """Parameters A (R, p, d), B (R, d, d), the loss L_n and the probes of cell settings `s` on tensors `t`
+    (runs = members x seeds, member-major); `make_optimizer([A, B], Sigma_hat)`."""
     A, B = initial_point(s.init, t)
     sigma_hat = sample_covariance(t["X"])                                     # Algorithm 1 step 0
     gen = torch.Generator(device=ctx.device).manual_seed(MINIBATCH_SEED) if s.optimizer.batch_size else None
@@ -70,13 +73,27 @@ def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> Problem:
     if s.spectral_reference:
         probe = with_spectral_reference(probe, t, s.init)
     steps = run_length(s.optimizer, s.data.params.n)
-    optimizer = build(s.optimizer, [A, B], {"covariance": sigma_hat})
-    return Problem({"A": A, "B": B}, minibatch_loss(A, B, t, s, ctx.device), probe, optimizer, steps,
-                   step_grid(s.log, steps), generator=gen)
+    return Problem({"A": A, "B": B}, minibatch_loss(A, B, t, s, ctx.device, members), probe,
+                   make_optimizer([A, B], sigma_hat), steps, step_grid(s.log, steps), generator=gen)
+
+
+def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> Problem:
+    """The problem of one cell with its registry optimizer."""
+    s: Cell = cell.settings
+    t = load_tensors(data, s.data, ctx.dtype, ctx.device)
+    return problem_for(s, t, lambda params, cov: build(s.optimizer, params, {"covariance": cov}), ctx)
+
+
+def examples_per_step(s: Cell) -> int:
+    return int(s.optimizer.batch_size or s.data.params.n)
 
 
 def train_cell(cell: CellSpec, data: dict, ctx: RunContext):
-    """Train all runs of a cell as one batch; return its xarray Dataset (dims seed, step)."""
+    """Train all runs of a cell as one batch (a batched cell: all its members too); its Dataset (dims seed, step)."""
+    if isinstance(cell.settings, Batch):
+        from .ensemble import train_batch
+
+        return train_batch(cell, data, ctx)
     s: Cell = cell.settings
     return run_cell(build_problem(cell, data, ctx), VARIABLES, list(s.data.seeds), cell, ctx,
-                    examples_per_step=int(s.optimizer.batch_size or s.data.params.n))
+                    examples_per_step=examples_per_step(s))

@@ -18,6 +18,7 @@ FIG1, FIG2 = ("alg_spectral", "sgd"), ("alg_random", "sgd")  # the paper's pairs
 TUNING = "sgd_tuning"           # experiment: the SGD baseline over an lr grid (C1-C2 compare against the best rate)
 CONDITIONING = "conditioning"   # experiment: whitening vs identity preconditioner, two Sigmas, an lr grid (C8)
 LR = "optimizer.lr"             # the sweep axis of both
+BASELINE_LR = "baseline_lr"     # sweep key: the lr of every optimizer but Algorithm 1 (C1/C2 maps tune SGD over it)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Data:
     d: int
     p: int | None                       # None = d
     sigma_spec: str
+    sigma_cond: float                   # condition number of sigma_spec diag_logspaced
     M_scale_c: float
     noise_sigma: float
     n: int
@@ -132,9 +134,13 @@ class Settings(StudySettings):
     def matched_sgd_step(self, name: str) -> int:
         """The step at which the SGD of experiment sgd_tuning has processed at least as many examples as
         optimizer `name` of experiment compare at checks.C1_C2_time (matched compute, rounded up)."""
-        examples = self.checks.C1_C2_time * self.examples_per_step("compare", name)
-        per_step = self.examples_per_step(TUNING, self.experiments[TUNING].optimizers[0])
-        return -(-examples // per_step)
+        return matched_step(self.checks.C1_C2_time, self.examples_per_step("compare", name),
+                            self.examples_per_step(TUNING, self.experiments[TUNING].optimizers[0]))
+
+
+def matched_step(time: int, examples_per_step: int, baseline_examples_per_step: int) -> int:
+    """The first baseline step with at least as many examples processed as `time` steps of the other run."""
+    return -(-time * examples_per_step // baseline_examples_per_step)
 
 
 def dataset_for(settings: Settings, experiment: PrecondExperiment, data_point: Mapping) -> Dataset:
@@ -159,4 +165,20 @@ def table_spec(name: str, entry: Mapping) -> OptimizerSpec:
 def study_settings(section: Mapping, top: Mapping) -> Settings:
     for name, entry in section["optimizers"].items():
         table_spec(name, entry)                          # unknown rule or setting: one line naming the key
-    return section_settings(Settings, section, top, "precond", PrecondExperiment, INIT_KEYS)
+    return with_inner_batches(section_settings(Settings, section, top, "precond", PrecondExperiment, INIT_KEYS))
+
+
+def with_inner_batches(settings: Settings) -> Settings:
+    """A map's `fixed.batch` batches keys of its inner sweep `fixed.sweep` too (the core batches a map's axes
+    only): the C1/C2 maps train the baselines' lr grid as one ensemble with the Sigma axis."""
+    experiments = dict(settings.experiments)
+    for m in settings.maps.values():
+        inner = m.fixed.get("batch") or []
+        unknown = sorted(set(inner) - set(m.fixed.get("sweep") or {}))
+        if unknown:
+            raise ConfigError(f"config error: {PREFIX}maps.{m.name}.fixed.batch: {unknown[0]!r} is not a key of "
+                              f"the map's fixed.sweep")
+        experiment = experiments[m.experiment_name]
+        experiments[m.experiment_name] = dataclasses.replace(
+            experiment, batch=tuple(dict.fromkeys((*experiment.batch, *inner))))
+    return dataclasses.replace(settings, experiments=experiments)

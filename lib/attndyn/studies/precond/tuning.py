@@ -42,12 +42,13 @@ class Tuned:
                 f"t={self.step} per lr: {grid}")
 
 
-def tune(runs: xr.Dataset, step: int) -> Tuned:
-    """Best rate of `runs` (dims LR, seed, step; one optimizer): the lowest seed-mean log10 training loss at
-    `step` among the rates with no diverged seed over the whole run. The choice reads the training loss only."""
+def tune(runs: xr.Dataset, step: int, axis: str = LR) -> Tuned:
+    """Best rate of `runs` (dims `axis` (the lr), seed, step; one optimizer): the lowest seed-mean log10 training
+    loss at `step` among the rates with no diverged seed over the whole run. The choice reads the training loss
+    only."""
     scores = {}
-    for lr in runs[LR].values:
-        run = runs.sel({LR: lr})
+    for lr in runs[axis].values:
+        run = runs.sel({axis: lr})
         loss = run.train_loss.sel(step=step)
         stable = not bool(run.diverged.any()) and bool(np.isfinite(loss).all())
         scores[float(lr)] = float(np.log10(loss).mean()) if stable else float("nan")
@@ -56,9 +57,9 @@ def tune(runs: xr.Dataset, step: int) -> Tuned:
     return Tuned(best, max(stable) if stable else float("nan"), int(step), scores)
 
 
-def tuned_runs(runs: xr.Dataset, tuned: Tuned) -> xr.Dataset:
-    """The runs at the best rate (no LR dim)."""
-    return runs.sel({LR: tuned.lr}, drop=True)
+def tuned_runs(runs: xr.Dataset, tuned: Tuned, axis: str = LR) -> xr.Dataset:
+    """The runs at the best rate (no lr dim)."""
+    return runs.sel({axis: tuned.lr}, drop=True)
 
 
 def trivial_errors(settings: Settings, experiment: str) -> np.ndarray:

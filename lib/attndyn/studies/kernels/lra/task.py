@@ -14,6 +14,7 @@ from ....minibatch import Schedule, SeedRun, schedule, train_seed, train_seeds
 from ....optim.build import build
 from ....results import cell_dataset
 from ....train import Checkpointing
+from ..runs import finish, members, unique_members
 from ..settings import TaskCell
 from .model import build_model
 from .probes import LRA_VARS, PADDING, held_out_metrics, minibatch_loss, split
@@ -43,14 +44,25 @@ def train_one_seed(seed: int, settings: TaskCell, kernel: str, data: dict, devic
                       task_schedule(settings, len(data["y_train"])), tuple(LRA_VARS), ckpt)
 
 
-def train_task(cell, data: dict, ctx) -> xr.Dataset:
-    """Every seed of one kernel's cell; curves (seed, step) and final weights (seed, param)."""
-    s = cell.settings
-    result = train_seeds(s.seeds, task_setup(s, s.kernel, data, ctx.device, ctx.dtype),
-                         task_schedule(s, len(data["y_train"])), tuple(LRA_VARS),
-                         lambda seed: ctx.checkpointing(f".seed{seed}"))
-    ds = cell_dataset(result, LRA_VARS, s.seeds, cell.coords, ctx.provenance)
+def _train_member(member, coords: dict, ctx, tag: str) -> tuple[xr.Dataset, float]:
+    """Every seed of one member (a plain cell's only one); curves (seed, step) and final weights (seed, param)."""
+    s = member.settings
+    result = train_seeds(s.seeds, task_setup(s, s.kernel, member.data, ctx.device, ctx.dtype),
+                         task_schedule(s, len(member.data["y_train"])), tuple(LRA_VARS),
+                         lambda seed: ctx.checkpointing(f"{tag}.seed{seed}"))
+    ds = cell_dataset(result, LRA_VARS, s.seeds, coords, ctx.provenance)
     ds["step"].attrs.update(long_name="optimizer step (minibatch)", units="step")
     ds["final_params"] = (("seed", "param"), result.extra["final_params"],
                           {"long_name": "final weights, all parameters flattened in the model's parameter order"})
-    return ds
+    return ds, result.wall_time
+
+
+def train_task(cell, data: dict, ctx) -> xr.Dataset:
+    """Every seed of one kernel's cell; a batched cell (e.g. a claim map over the Gaussian options and the
+    embedding init) trains its members one after another in this job, the Softmax members that differ only in
+    the Gaussian options once (the minibatch runs are per seed; on a CPU a vmapped ensemble of these models was
+    not faster)."""
+    group = members(cell, data)
+    distinct, index = unique_members(group, group[0].settings.kernel)
+    runs = [_train_member(m, cell.coords, ctx, f".m{i}" if len(distinct) > 1 else "") for i, m in enumerate(distinct)]
+    return finish(cell, [runs[i][0] for i in index], sum(seconds for _, seconds in runs))

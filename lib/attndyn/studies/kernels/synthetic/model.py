@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import torch
 
-from ..attention import attention_weights
+from ..attention import attention_weights, gaussian_temperature
+from ..settings import KernelOptions
 
 
 def head_features(W: dict, X: torch.Tensor, kernel: str, temperature=None, rownorm=False) -> torch.Tensor:
@@ -54,3 +55,39 @@ def wv_floor(W: dict, X: torch.Tensor, y: torch.Tensor, kernel: str, temperature
     r = y.reshape(R, N * n)
     residual = r - torch.einsum("rik,rk->ri", U, torch.einsum("rik,ri->rk", U, r))
     return 0.5 * (residual ** 2).sum(1)
+
+
+def scale_matched_temperature(W: dict, X: torch.Tensor) -> torch.Tensor:
+    """[PROPOSED] model.gaussian_temperature 'scale_matched': per run and head, the mean ||q - k||^2 over samples and
+    token pairs at these (initial) weights, divided by sqrt(d): (R, H, 1, 1, 1). The Gaussian kernel's mean exponent
+    is then sqrt(d), that of the 2 sqrt(d) kernel at unit-variance q and k entries, whatever the init scale."""
+    q = torch.einsum("rnkd,rhde->rhnke", X, W["W_Q"])                   # (R, H, N, n, d)
+    k = torch.einsum("rnkd,rhde->rhnke", X, W["W_K"])
+    sq = (q * q).sum(-1)[..., :, None] + (k * k).sum(-1)[..., None, :] - 2.0 * q @ k.transpose(-1, -2)
+    return (sq.clamp_min(0.0).mean((2, 3, 4), keepdim=True) / q.shape[-1] ** 0.5).detach()
+
+
+def run_options(options: KernelOptions, W: dict, X: torch.Tensor) -> KernelOptions:
+    """The options a group of runs trains with: 'scale_matched' resolved from the weights W at initialization
+    (per run and head, then fixed); any other options unchanged."""
+    if isinstance(options.gaussian_temperature, str) and options.gaussian_temperature == "scale_matched":
+        return KernelOptions(options.gaussian_rownorm, scale_matched_temperature(W, X))
+    return options
+
+
+def _plain(options: KernelOptions) -> bool:
+    return not isinstance(options.gaussian_temperature, torch.Tensor)
+
+
+def per_run_options(groups: list[tuple[KernelOptions, int]], heads: int, d: int, like: torch.Tensor) -> KernelOptions:
+    """One KernelOptions for groups of runs trained as one ensemble (group after group; (options, runs) each):
+    the groups' own if they all agree (plain values), else per-run tensors that the kernel broadcasts:
+    rownorm (R, 1, 1, 1, 1) bool, temperature (R, H, 1, 1, 1) (a group's value repeated over its runs)."""
+    first = groups[0][0]
+    if all(_plain(o) and o == first for o, _ in groups):
+        return first
+    rownorm = torch.cat([torch.full((n,), bool(o.gaussian_rownorm), device=like.device) for o, n in groups])
+    temps = [o.gaussian_temperature if not _plain(o) else
+             torch.full((n, heads, 1, 1, 1), float(gaussian_temperature(o.gaussian_temperature, d)),
+                        dtype=like.dtype, device=like.device) for o, n in groups]
+    return KernelOptions(rownorm.view(-1, 1, 1, 1, 1), torch.cat(temps))

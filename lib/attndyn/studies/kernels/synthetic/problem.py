@@ -21,15 +21,25 @@ from .probes import regression_loss, synthetic_probe
 TRAINED = {"wv": ("W_V",), "attention": ("W_Q", "W_K", "W_V"), "wq": ("W_Q",)}
 
 
+def step_sizes(W: dict, X: torch.Tensor, y: torch.Tensor, trained: tuple[str, ...], kernel: str,
+               options: KernelOptions, spec: OptimizerSpec) -> torch.Tensor:
+    """eta (R,) of the runs of W, X, y under the entry's lr_rule (the weights in `trained` start requiring grad).
+    A batched ensemble computes it per member, so that every member's runs get the numbers of its own cell."""
+    for name in trained:
+        W[name].requires_grad_(True)
+    return per_run_step_size(regression_loss(W, X, y, kernel, options), [W[name] for name in trained], spec)
+
+
 def synthetic_problem(W: dict, X: torch.Tensor, y: torch.Tensor, trained: tuple[str, ...], kernel: str,
-                      options: KernelOptions, spec: OptimizerSpec, log, steps: int) -> tuple[Problem, np.ndarray]:
+                      options: KernelOptions, spec: OptimizerSpec, log, steps: int,
+                      eta: torch.Tensor | None = None) -> tuple[Problem, np.ndarray]:
     """Train the weights named in `trained` (the others stay fixed) for `steps` steps: (Problem, eta (R,)).
-    W holds tensors (R, H, ...), X (R, N, n, D), y (R, N, n)."""
+    W holds tensors (R, H, ...), X (R, N, n, D), y (R, N, n); eta: the runs' step sizes, else `step_sizes`."""
+    eta = step_sizes(W, X, y, trained, kernel, options, spec) if eta is None else eta
     for name in trained:
         W[name].requires_grad_(True)
     params = {name: W[name] for name in trained}
     raw_loss = regression_loss(W, X, y, kernel, options)
-    eta = per_run_step_size(raw_loss, list(params.values()), spec)                  # (R,)
     if scales_loss(spec):
         def loss(step=0, gen=None):
             return raw_loss() * eta

@@ -1,7 +1,11 @@
 """Train jobs of S1 (width threshold) and S2 (W_Q-only kernel comparison), spec Sec. 7.
 
 Every seed is one run of a batched ensemble (leading run dim R), trained by the batched full-batch trainer
-(train.train) in the cell's dtype; S1 batches every D of its grid, S2 every sigma_Q, beside the seeds.
+(train.train) in the cell's dtype; S1 batches every D of its grid, S2 every sigma_Q, beside the seeds. A batched
+cell (an experiment's `batch` keys: data values such as S1's init_std, or the Gaussian kernel's options) adds its
+members to the same ensemble: each member's step sizes are computed on its own runs and the kernel options are
+per-run tensors, so every run gets the numbers of its own cell; Softmax members that differ only in the Gaussian
+options train once.
 """
 from __future__ import annotations
 
@@ -14,11 +18,11 @@ import xarray as xr
 from ....optim.spec import run_length
 from ....results import cell_dataset
 from ....train import TrainResult, train
-from ..runs import stack, tensors
+from ..runs import finish, members, stack, tensors, unique_members
 from ..settings import KernelOptions
-from .model import forward, wv_floor
+from .model import forward, per_run_options, run_options, wv_floor
 from .probes import SYNTH_VARS
-from .problem import TRAINED, synthetic_problem
+from .problem import TRAINED, step_sizes, synthetic_problem
 
 
 def _pad(a: np.ndarray, axis_sizes: dict) -> np.ndarray:
@@ -49,10 +53,10 @@ def _step_size_var(eta: np.ndarray) -> tuple:
     return ("seed", eta, {"long_name": "GD step size (lr_rule)"})
 
 
-def _s1_part(result: TrainResult, eta: np.ndarray, floor: np.ndarray, D: int, Nn: int, cell, kernel: str,
-             ctx) -> xr.Dataset:
+def _s1_part(result: TrainResult, eta: np.ndarray, floor: np.ndarray, D: int, Nn: int, seeds, coords: dict,
+             kernel: str, ctx) -> xr.Dataset:
     """One D of one kernel: its runs' curves; sigma_Nn = 0 exactly below the threshold (rank < Nn)."""
-    ds = cell_dataset(result, SYNTH_VARS, cell.settings.seeds, {**cell.coords, "kernel": kernel}, ctx.provenance)
+    ds = cell_dataset(result, SYNTH_VARS, seeds, {**coords, "kernel": kernel}, ctx.provenance)
     if D < Nn:
         ds["feat_sigma_min"] = ds["feat_sigma_min"] * 0.0
         ds["feat_cond"] = ds["feat_cond"] * np.inf
@@ -62,25 +66,57 @@ def _s1_part(result: TrainResult, eta: np.ndarray, floor: np.ndarray, D: int, Nn
     return ds
 
 
+def _ensemble(groups: list[tuple], trained: tuple[str, ...], kernel: str, spec, heads: int, d: int):
+    """Groups (W, X, y, options) of runs as one ensemble: every group's step sizes computed on its own runs (the
+    numbers of its own cell), then weights, tokens, targets and per-run kernel options concatenated."""
+    eta = torch.cat([step_sizes(W, X, y, trained, kernel, o, spec) for W, X, y, o in groups]).detach()
+    W = {k: torch.cat([g[0][k] for g in groups]).detach() for k in groups[0][0]}
+    X, y = torch.cat([g[1] for g in groups]), torch.cat([g[2] for g in groups])
+    return W, X, y, per_run_options([(g[3], len(g[1])) for g in groups], heads, d, X), eta
+
+
+def _s1_group(member, Ds, ctx) -> tuple:
+    """One member's S1 runs (D-major, then seed), zero-padded to the largest D: (W, X, y, options)."""
+    T = {k: torch.as_tensor(v, dtype=ctx.dtype, device=ctx.device) for k, v in s1_padded(member.data, Ds).items()}
+    X, y = T.pop("X"), T.pop("y")
+    return T, X, y, run_options(member.settings.attention, T, X)
+
+
+def _s1_kernel(group: list, kernel: str, coords: dict, ctx) -> tuple[list[xr.Dataset], float]:
+    """One kernel for every (distinct) member: all members x D x seeds in one batch; per member its D parts."""
+    s = group[0].settings
+    p, steps = s.data.params, run_length(s.optimizer)
+    Ds, Nn = p.D_grid, p.N * p.n
+    W, X, y, options, eta = _ensemble([_s1_group(m, Ds, ctx) for m in group], TRAINED[s.train], kernel,
+                                      s.optimizer, p.heads, p.d)
+    with torch.no_grad():
+        floor = wv_floor(W, X, y, kernel, options.gaussian_temperature, options.gaussian_rownorm)
+    problem, eta = synthetic_problem(W, X, y, TRAINED[s.train], kernel, options, s.optimizer, s.log, steps, eta=eta)
+    result = train(problem, ctx.checkpointing(f".{kernel}"))
+    blocks = list(zip(split_runs(result, len(group) * len(Ds)), np.split(eta, len(group) * len(Ds)),
+                      np.split(floor.cpu().numpy(), len(group) * len(Ds))))
+    out = []
+    for m in range(len(group)):
+        parts = [_s1_part(res, e, f, D, Nn, s.seeds, coords, kernel, ctx)
+                 for D, (res, e, f) in zip(Ds, blocks[m * len(Ds):(m + 1) * len(Ds)])]
+        out.append(stack(parts, xr.DataArray(list(Ds), dims="D", name="D")))
+    return out, result.wall_time
+
+
 def train_s1(cell, data: dict, ctx) -> xr.Dataset:
-    """S1: one cell = trained weights (`train`) and optimizer; the kernels and the D grid are inside (all
-    D x seeds in one batch per kernel), stacked on `kernel` and `D` dims."""
-    s = cell.settings
-    Ds, Nn, steps = s.data.params.D_grid, s.data.params.N * s.data.params.n, run_length(s.optimizer)
-    per_kernel = []
+    """S1: one cell = trained weights (`train`) and optimizer; the kernels and the D grid are inside (all D x
+    seeds, and all members of a batched cell, in one batch per kernel), stacked on `kernel` and `D` dims."""
+    group = members(cell, data)
+    s, per_kernel, seconds = group[0].settings, [], 0.0
     for kernel in s.kernels:
-        T = {k: torch.as_tensor(v, dtype=ctx.dtype, device=ctx.device) for k, v in s1_padded(data, Ds).items()}
-        X, y = T.pop("X"), T.pop("y")
-        with torch.no_grad():
-            floor = wv_floor(T, X, y, kernel, s.attention.gaussian_temperature, s.attention.gaussian_rownorm)
-        problem, eta = synthetic_problem(T, X, y, TRAINED[s.train], kernel, s.attention, s.optimizer, s.log, steps)
-        result = train(problem, ctx.checkpointing(f".{kernel}"))
-        parts = [_s1_part(res, e, f, D, Nn, cell, kernel, ctx) for D, res, e, f in
-                 zip(Ds, split_runs(result, len(Ds)), np.split(eta, len(Ds)), np.split(floor.cpu().numpy(), len(Ds)))]
-        per_kernel.append(stack(parts, xr.DataArray(list(Ds), dims="D", name="D")))
-    ds = stack(per_kernel, "kernel")
-    ds.attrs["Nn"] = Nn
-    return ds
+        distinct, index = unique_members(group, kernel)
+        parts, wall = _s1_kernel(distinct, kernel, cell.coords, ctx)
+        per_kernel.append([parts[i] for i in index])
+        seconds += wall
+    parts = [stack([k[m] for k in per_kernel], "kernel") for m in range(len(group))]
+    for ds in parts:
+        ds.attrs["Nn"] = s.data.params.N * s.data.params.n
+    return finish(cell, parts, seconds)
 
 
 def teacher_targets(W: dict, Q_star, X, kernel: str, options: KernelOptions) -> torch.Tensor:
@@ -89,10 +125,11 @@ def teacher_targets(W: dict, Q_star, X, kernel: str, options: KernelOptions) -> 
         return forward({**W, "W_Q": Q_star}, X, kernel, options.gaussian_temperature, options.gaussian_rownorm)
 
 
-def _s2_batch(cell, data: dict, ctx) -> tuple[dict, torch.Tensor, torch.Tensor]:
-    """Weights, tokens and teacher targets of every sigma_Q x seed (sigma-major): W_Q = sigma_Q Z; teacher
-    W_Q* = teacher_scale Z* (`teacher_scale_rule: fixed`) or sigma_Q Z* (`match_sigma_Q`)."""
-    s = cell.settings
+def _s2_group(s, data: dict, ctx) -> tuple:
+    """Weights, tokens, teacher targets and kernel options of every sigma_Q x seed of one member (sigma-major):
+    W_Q = sigma_Q Z; teacher W_Q* = teacher_scale Z* (`teacher_scale_rule: fixed`) or sigma_Q Z*
+    (`match_sigma_Q`), its targets under the student's kernel options (a scale-matched temperature: the
+    student's at initialization)."""
     p, sigmas = s.data.params, s.data.params.sigma_Q_grid
     W = tensors(data, ("W_K", "W_V", "W_O", "X", "W_Qstar", "Z"), ctx)
     X, Q_star, Z = W.pop("X"), W.pop("W_Qstar"), W.pop("Z")
@@ -102,25 +139,37 @@ def _s2_batch(cell, data: dict, ctx) -> tuple[dict, torch.Tensor, torch.Tensor]:
         Q_star = torch.cat([Q_star * (sg / p.teacher_scale) for sg in sigmas])
     else:
         Q_star = rep(Q_star)
-    y = teacher_targets(W, Q_star, X, s.kernel, s.attention)
     W["W_Q"] = torch.cat([sg * Z for sg in sigmas]).clone()
-    return W, X, y
+    options = run_options(s.attention, W, X)
+    return W, X, teacher_targets(W, Q_star, X, s.kernel, options), options
 
 
-def train_s2(cell, data: dict, ctx) -> xr.Dataset:
-    """S2: one cell = kernel and optimizer; W_Q-only training from W_Q = sigma_Q Z, all sigma_Q x seeds in one
-    batch, stacked on a `sigma_Q` dim."""
-    s = cell.settings
-    sigmas = s.data.params.sigma_Q_grid
-    W, X, y = _s2_batch(cell, data, ctx)
-    problem, eta = synthetic_problem(W, X, y, TRAINED["wq"], s.kernel, s.attention, s.optimizer, s.log,
-                                     run_length(s.optimizer))
-    result = train(problem, ctx.checkpointing(""))
-    parts = []
+def _s2_parts(result: TrainResult, eta: np.ndarray, y: torch.Tensor, s, coords: dict, ctx) -> list[xr.Dataset]:
+    """One member's runs (its block of the ensemble) as per-sigma_Q datasets."""
+    parts, sigmas = [], s.data.params.sigma_Q_grid
     ynorm = np.split(torch.sqrt((y ** 2).sum((1, 2))).cpu().numpy(), len(sigmas))
     for res, e, yn in zip(split_runs(result, len(sigmas)), np.split(eta, len(sigmas)), ynorm):
-        ds = cell_dataset(res, SYNTH_VARS, s.seeds, cell.coords, ctx.provenance)
+        ds = cell_dataset(res, SYNTH_VARS, s.seeds, coords, ctx.provenance)
         ds["target_norm"] = ("seed", yn, {"long_name": "||y|| (teacher)"})
         ds["step_size"] = _step_size_var(e)
         parts.append(ds)
-    return stack(parts, xr.DataArray(list(sigmas), dims="sigma_Q", name="sigma_Q"))
+    return parts
+
+
+def train_s2(cell, data: dict, ctx) -> xr.Dataset:
+    """S2: one cell = kernel and optimizer; W_Q-only training from W_Q = sigma_Q Z, all sigma_Q x seeds (and
+    every distinct member of a batched cell) in one batch, stacked on a `sigma_Q` dim."""
+    group = members(cell, data)
+    distinct, index = unique_members(group, group[0].settings.kernel)
+    s = distinct[0].settings
+    groups = [_s2_group(m.settings, m.data, ctx) for m in distinct]
+    W, X, y, options, eta = _ensemble(groups, TRAINED["wq"], s.kernel, s.optimizer, s.data.params.heads,
+                                      s.data.params.d)
+    problem, eta = synthetic_problem(W, X, y, TRAINED["wq"], s.kernel, options, s.optimizer, s.log,
+                                     run_length(s.optimizer), eta=eta)
+    result = train(problem, ctx.checkpointing(""))
+    sigmas = xr.DataArray(list(s.data.params.sigma_Q_grid), dims="sigma_Q", name="sigma_Q")
+    blocks = zip(split_runs(result, len(distinct)), np.split(eta, len(distinct)),
+                 torch.split(y, len(y) // len(distinct)), distinct)
+    parts = [stack(_s2_parts(res, e, yy, m.settings, cell.coords, ctx), sigmas) for res, e, yy, m in blocks]
+    return finish(cell, [parts[i] for i in index], result.wall_time)
