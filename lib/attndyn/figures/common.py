@@ -12,37 +12,86 @@ import xarray as xr  # noqa: E402
 
 from ..checkpoint import atomic_write  # noqa: E402
 
-plt.rcParams.update({"figure.dpi": 110, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9,
-                     "legend.fontsize": 8, "axes.titlesize": 10})
+# Colour-blind-safe (Okabe-Ito / Tol hues), each at least 3:1 contrast on white (WCAG graphics), in cycle order.
+PALETTE = {"blue": "#0072B2", "vermillion": "#D55E00", "green": "#009E73", "purple": "#AA4499", "black": "#000000",
+           "ochre": "#997700", "wine": "#882255", "grey": "#666666", "indigo": "#332288"}
+SEQUENTIAL = "viridis"                        # ordered values (H, n, ...): plt.cm.viridis(np.linspace(0, 0.85, k))
+CAPTION_POINTS = 8.0
+
+plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9,
+                     "legend.fontsize": 8, "axes.titlesize": 10,
+                     "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE.values()))})
+
+BAND_TEXT = {False: "Lines: mean over seeds; bands: mean ± 1 standard deviation.",
+             True: "Lines (log axis): geometric mean over seeds; bands: ×/÷ one geometric standard deviation."}
 
 
 def band(ax, values: xr.DataArray, label: str | None = None, color=None, x: str = "step",
-         over: str = "seed", kind: str = "std", logy: bool = False, **line_kw):
-    """Plot the mean over `over` with a shaded band (±1 std, or min-max with kind='range').
+         over: str = "seed", logy: bool = False, **line_kw):
+    """Plot the mean over `over` with a ±1 standard deviation band: the one band convention of every figure,
+    which `save` states in the caption.
 
-    On a log y-axis the mean and band are taken of log10(values) (a geometric mean), so a band
-    never dips below zero.
+    On a log y-axis the mean and band are taken of log10(values) (a geometric mean ×/÷ the geometric standard
+    deviation), so a band never dips below zero.
     """
     v = values.dropna(x, how="all")
     data = np.log10(v.where(v > 0)) if logy else v
     mean = data.mean(over, skipna=True)
-    if kind == "range":
-        lo, hi = data.min(over, skipna=True), data.max(over, skipna=True)
-    else:
-        sd = data.std(over, skipna=True).fillna(0.0)
-        lo, hi = mean - sd, mean + sd
+    sd = data.std(over, skipna=True).fillna(0.0)
+    lo, hi = mean - sd, mean + sd
     if logy:
         mean, lo, hi = 10 ** mean, 10 ** lo, 10 ** hi
     xs = v[x].values
     (line,) = ax.plot(xs, mean.values, label=label, color=color, **line_kw)
     ax.fill_between(xs, lo.values, hi.values, color=line.get_color(), alpha=0.2, linewidth=0)
+    conventions = getattr(ax.figure, "_attndyn_bands", set())
+    ax.figure._attndyn_bands = conventions | {bool(logy)}
     return line
 
 
+def colors_for(names, known: dict[str, str]) -> dict[str, str]:
+    """A colour per name: its known colour, else the next palette colour no drawn known name uses (so any
+    optimizer added by YAML is drawn in a colour of its own)."""
+    from matplotlib.colors import to_hex
+
+    taken = {to_hex(known[n]) for n in names if n in known}
+    spare = [c for c in PALETTE.values() if to_hex(c) not in taken] or list(PALETTE.values())
+    unknown = [n for n in names if n not in known]
+    return {n: known[n] if n in known else spare[unknown.index(n) % len(spare)] for n in names}
+
+
+def _readable_log_ticks(fig) -> None:
+    """Log axes get decade labels as plain numbers where short (0.01 ... 100) and 10^k otherwise."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    def fmt(value, _pos):
+        if value <= 0:
+            return ""
+        exponent = np.log10(value)
+        if abs(exponent - round(exponent)) > 1e-9:
+            return ""
+        return f"{value:g}" if -2 <= exponent <= 2 else f"$10^{{{int(round(exponent))}}}$"
+
+    for ax in fig.axes:
+        for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+            if scale == "log":
+                axis.set_major_locator(LogLocator(base=10, numticks=8))
+                axis.set_major_formatter(FuncFormatter(fmt))
+
+
+def figure_caption(fig, caption: str | None) -> str:
+    """The caption with the band convention the figure used (if any) appended."""
+    notes = [BAND_TEXT[kind] for kind in sorted(getattr(fig, "_attndyn_bands", set()))]
+    return " ".join([caption or "", *notes]).strip()
+
+
 def save(fig, png: str | Path, pdf: str | Path, caption: str | None = None) -> None:
-    """Write PNG and PDF atomically; the caption is printed below the panels."""
-    if caption:   # below the axes; bbox_inches="tight" grows the canvas to hold it
-        fig.text(0.01, -0.01, caption, fontsize=7.5, wrap=True, va="top", ha="left")
+    """Write PNG (150 dpi) and PDF atomically; the caption (with the band convention) is printed below the panels
+    at 8 pt, log axes get readable decade labels."""
+    _readable_log_ticks(fig)
+    text = figure_caption(fig, caption)
+    if text:   # below the axes; bbox_inches="tight" grows the canvas to hold it
+        fig.text(0.01, -0.03, text, fontsize=CAPTION_POINTS, wrap=True, va="top", ha="left")
     for path, fmt in ((png, "png"), (pdf, "pdf")):
         atomic_write(path, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, bbox_inches="tight"))
     plt.close(fig)

@@ -18,7 +18,7 @@ ROUGHNESS = ("Roughness (spec C6, measure PROPOSED) = RMS residual of a slice af
 
 CAPTIONS = {
     "s1": "S1 (Theorems 1-2, RECONSTRUCTED threshold D >= Nn): final/initial training loss vs D/(Nn) for W_V-only "
-          "and joint W_Q,W_K,W_V training, each kernel (median over seeds, min-max band), and log-loss curves. "
+          "and joint W_Q,W_K,W_V training, each kernel (geometric mean over seeds), and log-loss curves. "
           "Random targets; full-batch GD, float64, per-run step lr_scale / lambda_max(Hessian at init) "
           "(optimizer lr_rule inverse_smoothness, PROPOSED). At D = Nn the square feature matrix has a tiny sigma_Nn "
           "(logged), so the linear rate 1 - sigma_Nn^2 / L is too slow to reach the floor in the step budget. " + RECON,
@@ -34,12 +34,12 @@ CAPTIONS = {
           "one seed, the first direction pair). " + ROUGHNESS + " " + RECON,
     "pathfinder": "Fig. 3 analogue: test accuracy and test loss vs step on the project's GENERATED Pathfinder-style "
                   "task (not the LRA release), 2-layer pre-LN Transformer (mean pool), Softmax vs Gaussian; mean "
-                  "over seeds (thick), min-max band, one thin line per seed. The default config is CPU-sized "
+                  "over seeds (thick), one thin line per seed. The default config is CPU-sized "
                   "[PROPOSED]: small images, a few thousand steps, a raised lr, embedding init std 1.0 and no dropout "
                   "(with the Skyformer init 0.02 and dropout 0.1 neither kernel left chance at that budget); "
                   "paper.yaml restores the Skyformer values at 32x32.",
     "text": "Fig. 2 analogue: byte-level IMDb text classification (reviews read from data.text.path), SGD, Softmax vs "
-            "Gaussian; test accuracy and loss vs step, mean over seeds (thick), min-max band, one thin line per seed "
+            "Gaussian; test accuracy and loss vs step, mean over seeds (thick), one thin line per seed "
             "[RECONSTRUCTED setup].",
     "lra_landscape": "Fig. 4 on an LRA task (spec Sec. 4.2, recipe Sec. 6 [PROPOSED]): stage 1 is the Softmax arm of "
                      "the task's run (all weights, same seeds); stage 2 continues from it with each kernel, training "

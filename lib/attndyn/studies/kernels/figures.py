@@ -12,7 +12,7 @@ from ...figures.common import band, save, subplots
 from .metrics import by_optimizer, relative_final_loss, s2_outcomes
 from .settings import KernelsExperiment, Settings, experiment_data
 
-COLORS = {"softmax": "tab:red", "gaussian": "tab:blue"}
+COLORS = {"softmax": "#D55E00", "gaussian": "#0072B2"}
 TRAIN_LABEL = {"wv": "W_V only", "attention": "W_Q, W_K, W_V"}
 
 
@@ -26,19 +26,17 @@ def _save(fig, png, pdf, caption: str) -> None:
 
 
 def _s1_threshold_panel(ax, ds: xr.Dataset, Nn: int, settings: Settings) -> None:
-    """Final/initial loss vs D/(Nn): median over seeds, min-max band, per trained set and kernel."""
+    """Final/initial loss vs D/(Nn): geometric mean over seeds ×/÷ geometric std, per trained set and kernel."""
     rel = relative_final_loss(ds).clip(min=settings.figures.loss_floor)
     for train in ds["train"].values:
         for kernel in ds["kernel"].values:
-            r = rel.sel(train=train, kernel=kernel)
-            style = "-" if train == "wv" else "--"
-            ax.plot(ds["D"] / Nn, r.median("seed"), style + "o", color=COLORS[kernel], ms=3,
-                    label=f"{kernel}, {TRAIN_LABEL[train]}")
-            ax.fill_between(ds["D"] / Nn, r.min("seed"), r.max("seed"), color=COLORS[kernel], alpha=0.12)
+            r = rel.sel(train=train, kernel=kernel).assign_coords(x=ds["D"] / Nn).swap_dims(D="x")
+            band(ax, r, x="x", logy=True, color=COLORS[kernel], ls="-" if train == "wv" else "--", marker="o",
+                 ms=3, label=f"{kernel}, {TRAIN_LABEL[train]}")
     ax.axvline(1.0, color="grey", lw=0.8)
     ax.axhline(settings.checks.C1_rel_loss_max, color="k", lw=0.6, ls=":")
     ax.set(xscale="log", yscale="log", xlabel="D / (Nn)", ylabel="final / initial loss",
-           title="S1: width threshold (median, min-max)", ylim=(settings.figures.loss_floor / 10, 1e4))
+           title="S1: width threshold", ylim=(settings.figures.loss_floor / 10, 1e4))
     ax.legend(fontsize=6)
 
 
@@ -77,12 +75,12 @@ def draw_s2(fig, row, ds: xr.Dataset, settings: Settings, experiment: KernelsExp
             r = rel.sel(kernel=kernel, sigma_Q=s).values
             row[1].scatter(np.full(len(r), s * offset), r, s=6, color=c, alpha=0.6, label=kernel if s == sig[0] else None)
         band(row[2], (ds["train_loss"] / ds["train_loss"].isel(step=0)).sel(kernel=kernel, sigma_Q=sig[-1])
-             .clip(min=floor), color=c, logy=True, kind="range", label=f"{kernel}, sigma_Q={sig[-1]}")
+             .clip(min=floor), color=c, logy=True, label=f"{kernel}, sigma_Q={sig[-1]}")
     row[0].set(xscale="log", xlabel="sigma_Q (init std of W_Q)", ylabel="fraction of seeds",
                title="S2: W_Q-only outcomes", ylim=(-0.05, 1.05))
     row[1].axhline(checks.C4_success_rel_loss, color="k", lw=0.6, ls=":")
     row[1].set(xscale="log", yscale="log", xlabel="sigma_Q", ylabel="final / initial loss", title="every seed")
-    row[2].set(yscale="log", xlabel="step", ylabel="loss / initial", title="curves (geo-mean, min-max)")
+    row[2].set(yscale="log", xlabel="step", ylabel="loss / initial", title="curves")
     for a in row:
         a.legend(fontsize=6)
 
@@ -127,18 +125,18 @@ def draw_landscape(fig, row, ds: xr.Dataset, settings: Settings, experiment: Ker
     _curvature_panel(row[len(kernels) + 1], ds, kernels)
     if "stage1_test_acc" in ds:
         for kernel in kernels:
-            band(row[-1], ds["test_acc"].sel(kernel=kernel), label=kernel, color=COLORS[kernel], kind="range")
+            band(row[-1], ds["test_acc"].sel(kernel=kernel), label=kernel, color=COLORS[kernel])
         row[-1].axhline(float(ds["stage1_test_acc"].mean()), color="grey", lw=0.8, ls="--", label="end of stage 1")
-        row[-1].set(xlabel="stage-2 step", ylabel="test accuracy", title="stage 2 (mean, min-max)")
+        row[-1].set(xlabel="stage-2 step", ylabel="test accuracy", title="stage 2")
         row[-1].legend()
 
 
 def draw_task(fig, row, ds: xr.Dataset, settings: Settings, experiment: KernelsExperiment) -> None:
-    """Test accuracy and loss vs step: mean over seeds, min-max band, one thin line per seed."""
+    """Test accuracy and loss vs step: mean over seeds ± 1 std, one thin line per seed."""
     for col, var in enumerate(("test_acc", "test_loss")):
         for kernel in ds["kernel"].values:
             values = ds[var].sel(kernel=kernel)
-            band(row[col], values, label=kernel, color=COLORS[kernel], kind="range")
+            band(row[col], values, label=kernel, color=COLORS[kernel])
             row[col].plot(ds["step"], values.transpose("step", "seed"), color=COLORS[kernel], lw=0.5, alpha=0.6)
     row[0].axhline(0.5, color="grey", lw=0.6, ls=":")
     row[0].set(xlabel="step", ylabel="test accuracy", title=f"{experiment.name}: test accuracy")

@@ -6,18 +6,17 @@ name gets the next free colour and its name as label)."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-from matplotlib.colors import to_hex
 import numpy as np
 import xarray as xr
 
-from ...figures.common import band, save, subplots
+from ...figures.common import band, colors_for, save, subplots
 from .figure_table import FIGURES
 
 OPT_TITLES = {"gd": "GD, eta = lr (constant)", "gd_sqrtH": "GD, eta = lr sqrt(H)",
               "momentum": "GD + momentum, eta = lr sqrt(H)", "adam": "Adam, constant lr",
               "signgd": "SignGD, constant lr"}
-OPT_COLORS = {"gd": "tab:green", "gd_sqrtH": "tab:olive", "momentum": "tab:purple", "adam": "tab:blue",
-              "signgd": "tab:red"}
+OPT_COLORS = {"gd": "#009E73", "gd_sqrtH": "#882255", "momentum": "#AA4499", "adam": "#0072B2",
+              "signgd": "#D55E00"}
 PANELS = {  # variable -> (y label, log y)
     "train_loss": ("train loss", True), "test_loss": ("test loss", True),
     "avg_W_norm": ("avg ||W|| (1/H)", False), "avg_U_norm": ("avg ||U|| (1/sqrt(H))", False),
@@ -30,13 +29,8 @@ COMPARISON_PANELS = ("train_loss", "test_loss", "attn_score")
 
 
 def optimizer_colors(names) -> dict[str, str]:
-    """Known optimizers keep their colour; others take the default cycle's unused colours in turn."""
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    used = {to_hex(OPT_COLORS[n]) for n in names if n in OPT_COLORS}
-    free = [c for c in cycle if to_hex(c) not in used] or cycle
-    unknown = [n for n in names if n not in OPT_COLORS]
-    return {**{n: OPT_COLORS[n] for n in names if n in OPT_COLORS},
-            **{n: free[i % len(free)] for i, n in enumerate(unknown)}}
+    """Known optimizers keep their colour; others take the palette's unused colours in turn."""
+    return colors_for(names, OPT_COLORS)
 
 
 def reference_line(ax, ds: xr.DataArray, slope: float) -> None:

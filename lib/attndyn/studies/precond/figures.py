@@ -37,9 +37,9 @@ def _references(experiments: dict, settings: Settings, name: str) -> dict:
 def _draw_references(ax, metric: str, refs: dict) -> None:
     tuned = refs.get("tuned")
     if tuned is not None and metric in tuned:
-        band(ax, tuned[metric], label=refs["label"], color="tab:cyan", logy=True, ls=":")
+        band(ax, tuned[metric], label=refs["label"], color="#332288", logy=True, ls=":")
         at_step = tuned[metric].sel(step=refs["step"])
-        ax.plot([refs["step"]], [float(10 ** np.log10(at_step).mean())], "o", color="tab:cyan")
+        ax.plot([refs["step"]], [float(10 ** np.log10(at_step).mean())], "o", color="#332288")
     if metric in ("E_inf", "test_risk"):                    # 1/2 tr(M Sigma M^T): both, for yhat = 0
         ax.axhline(refs["trivial"], color="gray", ls="-.", lw=1, label="trivial predictor A = B = 0")
 

@@ -2,25 +2,19 @@
 and its config name as label, so any registry optimizer added by YAML is drawn."""
 from __future__ import annotations
 
-from itertools import cycle
-
-COLORS = {"alg_spectral": "tab:red", "alg_random": "tab:purple", "sgd": "tab:blue", "gd": "tab:green",
-          "adam": "tab:orange"}
+COLORS = {"alg_spectral": "#D55E00", "alg_random": "#AA4499", "sgd": "#0072B2", "gd": "#009E73",
+          "adam": "#997700"}
 LABELS = {"alg_spectral": "Algorithm 1 (spectral init)", "alg_random": "Algorithm 1 (N(0,1) init)",
           "sgd": "SGD (N(0,1) init)", "gd": "full-batch GD", "adam": "Adam"}
-ABLATION_COLORS = {"alg_random": "black", "alg_no_precond": "tab:blue", "alg_no_reg": "tab:orange",
-                   "alg_no_renorm": "tab:green"}
+ABLATION_COLORS = {"alg_random": "black", "alg_no_precond": "#0072B2", "alg_no_reg": "#997700",
+                   "alg_no_renorm": "#009E73"}
 ABLATION_LABELS = {"alg_random": "full (Algorithm 1)", "alg_no_precond": "no preconditioner",
                    "alg_no_reg": "no regularizer (lambda = 0)", "alg_no_renorm": "no renormalization"}
-SPARE = ("tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray", "tab:red", "tab:purple", "tab:blue",
-         "tab:green", "tab:orange")
-
-
 def palette(names: list[str], known: dict[str, str]) -> dict[str, str]:
-    """A colour per name: its known colour, else the next spare colour that no drawn known name uses."""
-    taken = {known[n] for n in names if n in known}
-    spare = cycle([c for c in SPARE if c not in taken] or list(SPARE))
-    return {n: known[n] if n in known else next(spare) for n in names}
+    """A colour per name: its known colour, else the next spare palette colour that no drawn known name uses."""
+    from ...figures.common import colors_for
+
+    return colors_for(names, known)
 
 
 def label(name: str, known: dict[str, str] = LABELS) -> str:

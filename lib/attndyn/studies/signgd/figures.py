@@ -7,7 +7,7 @@ import xarray as xr
 from ...figures.common import band, save, subplots
 from ...results import final as last
 
-OPT_COLORS = {"signgd": "tab:red", "adam": "tab:blue", "gd": "tab:green"}
+OPT_COLORS = {"signgd": "#D55E00", "adam": "#0072B2", "gd": "#009E73"}
 
 
 def shown_neuron(ds: xr.Dataset, fig_cfg) -> int:
@@ -29,9 +29,9 @@ def _neuron_panel(ax, ds: xr.Dataset, opt: str, fig_cfg, horizon: int) -> None:
     t = run.step.values
     for i, positive in enumerate(sign_at_split > 0):
         style = ":" if positive else "-"
-        ax.plot(t, run.query_noise.isel(sample=i), style, color="tab:purple", lw=0.8,
+        ax.plot(t, run.query_noise.isel(sample=i), style, color="#AA4499", lw=0.8,
                 label="query noise" if i == 0 else None)
-        ax.plot(t, run.key_noise.isel(sample=i), style, color="tab:orange", lw=0.8,
+        ax.plot(t, run.key_noise.isel(sample=i), style, color="#997700", lw=0.8,
                 label="key noise" if i == 0 else None)
     ax.plot(t, run.query_signal, color="black", lw=1.8, label="query signal")
     ax.axhline(0, color="grey", lw=0.5)
@@ -54,8 +54,8 @@ def fig1(experiments: dict, cfg: dict, png, pdf, caption) -> None:
     for a in ax[0, :2]:
         a.set_xticks(range(f.early_horizon + 1))
     late = ds.sel(step=ds.step <= f.late_horizon)
-    band(ax[0, 2], late.s11.mean("sample"), label="s11 (signal->signal)", color="tab:blue")
-    band(ax[0, 2], late.s21.mean("sample"), label="s21 (noise->signal)", color="tab:red", logy=True)
+    band(ax[0, 2], late.s11.mean("sample"), label="s11 (signal->signal)", color="#0072B2")
+    band(ax[0, 2], late.s21.mean("sample"), label="s21 (noise->signal)", color="#D55E00", logy=True)
     ax[0, 2].set(yscale="log", xlabel="step t", ylabel="softmax output (sample mean)", title="(c) softmax outputs")
     ax[0, 2].legend()
     _neuron_panel(ax[0, 3], experiments["dynamics"], "signgd", f, f.late_horizon)
