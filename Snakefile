@@ -4,15 +4,19 @@ import os
 import shlex
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "lib"))   # this tree's package, as in every job (scripts/_package.py)
 from attndyn.codegraph import code_digest
 from attndyn.notices import pending
-from attndyn.workflow import plan_or_exit
+from attndyn.workflow import plan_or_exit, rst_text
 
 # netCDF/HDF5 file locking fails on NFS/Lustre; set here because the Snakefile is parsed both by the
 # submitting process (sbatch --export=ALL passes its environment on) and inside every cluster job.
 os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 
 configfile: "config/config.yaml"
+report: "workflow/report/workflow.rst"
 
 PLAN = plan_or_exit(config)       # defaults filled in place; one clear line naming the key, before any job runs
 RESULTS = "results"

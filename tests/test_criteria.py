@@ -53,3 +53,16 @@ def test_roughness_is_zero_for_any_quadratic_and_grows_with_ripples():
     small, large = (a ** 2 + b ** 2 + r * np.sin(8 * a) * np.cos(8 * b) for r in (0.02, 0.2))
     rough = quadratic_residual(np.stack([small, large]), coords)
     assert 0 < rough[0] < rough[1]
+
+
+def test_the_claims_page_shows_every_row_with_its_verdict_escaped():
+    from attndyn.claims_html import claims_page
+
+    rows = {"signgd": [{"claim": "C1 <rate>", "expected": "R2 >= 0.9", "measured": "0.99", "passed": "True",
+                        "fails_if": "a power law", "depends_on": "", "scale": "smoke"},
+                       {"claim": "C2", "expected": "x", "measured": "y", "passed": "False"}],
+            "kernels": [{"claim": "C6", "expected": "a", "measured": "b", "passed": "False"}]}
+    page = claims_page(rows)
+    assert "1 of 3 rows pass" in page and "signgd: 1 of 2 rows pass (smoke scale)" in page
+    assert page.count('<tr class="pass">') == 1 and page.count('<tr class="fail">') == 2
+    assert "C1 &lt;rate&gt;" in page and "<rate>" not in page

@@ -15,6 +15,15 @@ from .studies.base import CellSpec, DatasetSpec, FigureSpec, StudyPlan
 CellKey = tuple[str, str, str]          # (study, experiment, cell id)
 
 
+RST_SPECIAL = "\\`*_|[]<>"
+
+
+def rst_text(text: str) -> str:
+    """`text` as reStructuredText shows it verbatim (a report caption): every markup character backslash-escaped,
+    so '|x|' or 'lr_' is text, not a substitution or a link."""
+    return "".join("\\" + c if c in RST_SPECIAL else c for c in text)
+
+
 @dataclass
 class Plan:
     """All jobs of a normalized config (config.validate), keyed the way the rules' wildcards name them."""
@@ -122,11 +131,11 @@ class Plan:
         return [f"{results}/{study}/figures/{f}.{ext}" for f in self.studies[study].figures for ext in ("png", "pdf")]
 
     def final_targets(self, results: str = "results") -> list[str]:
-        targets = [f"{results}/claims.csv"]
+        targets = [f"{results}/claims.csv", f"{results}/claims.html"]
         for study in self.studies:
             targets += self.experiment_paths(study, results) + self.figure_paths(study, results)
             targets += [p for ext in ("nc", "png", "pdf") for p in self.map_paths(study, results, ext)]
-            targets.append(f"{results}/{study}/claims.csv")
+            targets += [f"{results}/{study}/claims.csv", f"{results}/{study}/claims.html"]
         return targets
 
 

@@ -4,7 +4,9 @@ rule claims:
         experiments=lambda wc: PLAN.experiment_paths(wc.study, RESULTS),
         maps=lambda wc: PLAN.map_paths(wc.study, RESULTS),
     output:
-        report(f"{RESULTS}/{{study}}/claims.csv", category="{study}", caption="../report/claims.rst"),
+        csv=f"{RESULTS}/{{study}}/claims.csv",
+        html=report(f"{RESULTS}/{{study}}/claims.html", category="{study}", subcategory="claims",
+                    caption="../report/claims.rst"),
     log:
         "logs/{study}/claims.log",
     conda:
@@ -23,7 +25,8 @@ rule all_claims:
     input:
         expand(f"{RESULTS}/{{study}}/claims.csv", study=config["studies"]),
     output:
-        report(f"{RESULTS}/claims.csv", category="claims", caption="../report/claims.rst"),
+        csv=report(f"{RESULTS}/claims.csv", category="claims", caption="../report/claims_csv.rst"),
+        html=report(f"{RESULTS}/claims.html", category="claims", caption="../report/claims.rst"),
     log:
         "logs/all_claims.log",
     conda:

@@ -12,6 +12,7 @@ rule figure:
         "../envs/attndyn.yaml"
     params:
         caption=lambda wc: PLAN.caption(wc.study, wc.figure),
+        report_caption=lambda wc: rst_text(PLAN.caption(wc.study, wc.figure)),
         settings=lambda wc: PLAN.study_params(wc.study),
         code=lambda wc: code_digest(wc.study, "figures"),
     resources:

@@ -13,6 +13,7 @@ rule map:
         "../envs/attndyn.yaml"
     params:
         caption=lambda wc: PLAN.map_caption(wc.study, wc.map),
+        report_caption=lambda wc: rst_text(PLAN.map_caption(wc.study, wc.map)),
         settings=lambda wc: PLAN.study_params(wc.study),
         code=lambda wc: code_digest(wc.study, "maps"),
     resources:

@@ -3,25 +3,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..claims import concat_claims, write_claims
+from ..claims import concat_claims, read_claims, write_claims
+from ..claims_html import write_claims_page
 from ..studies import get_study
 from ..maps import PREFIX as MAP_PREFIX
 from ..results import read_experiments, read_netcdf
 from .common import record_imports
 
 
-def run_claims(config: dict, study: str, inputs: list[str], out: str, maps: list[str] = ()) -> None:
-    """The study's claim rows, then one summary row per claim map (where on its grid the claim holds)."""
+def run_claims(config: dict, study: str, inputs: list[str], out: str, maps: list[str] = (),
+               html: str | None = None) -> None:
+    """The study's claim rows, then one summary row per claim map (where on its grid the claim holds); the CSV
+    and, with `html`, the table as a page."""
     handle = get_study(study)
     experiments = {name: ds for name, ds in read_experiments(inputs).items() if not name.startswith(MAP_PREFIX)}
     rows = handle.claims(experiments, handle.settings(config[study], config))
     rows += [map_row(read_netcdf(path)) for path in maps]
     write_claims(rows, out, scale=config["scale"])
+    if html:
+        write_claims_page({study: read_claims(out)}, html)
     record_imports("claims", study)
 
 
-def run_join_claims(inputs: list[str], out: str) -> None:
-    concat_claims({Path(p).parent.name: p for p in inputs}, out)
+def run_join_claims(inputs: list[str], out: str, html: str | None = None) -> None:
+    """results/claims.csv (every study's rows) and, with `html`, every study's table on one page."""
+    files = {Path(p).parent.name: p for p in inputs}
+    concat_claims(files, out)
+    if html:
+        write_claims_page({study: read_claims(path) for study, path in files.items()}, html)
 
 
 def map_row(result) -> "Claim":
