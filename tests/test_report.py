@@ -4,8 +4,10 @@ with a row per claim."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 from docutils.core import publish_parts
@@ -14,12 +16,31 @@ from attndyn.claims import read_claims
 from attndyn.workflow import Plan, rst_text
 from workflow_helpers import SMOKE, snakemake
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 def rst_problems(text: str) -> bool:
     """Whether docutils reports anything (an info, warning or error) rendering `text`."""
     parts = publish_parts(text, writer="html",
                           settings_overrides={"report_level": 1, "halt_level": 5, "warning_stream": False})
     return "system-message" in parts["body"]
+
+
+def test_every_figure_caption_names_its_claims_and_the_values_it_depends_on(default_config):
+    """Each study lists every figure it can plan in FIGURE_NOTES, and every key there is a key of its config."""
+    from attndyn.studies import get_study
+
+    plan = Plan(default_config)
+    for study, sp in plan.studies.items():
+        notes = get_study(study)._module("captions").FIGURE_NOTES
+        assert set(sp.figures) <= set(notes), (study, sorted(set(sp.figures) - set(notes)))
+        for figure in sp.figures:
+            caption = plan.caption(study, figure)
+            assert "Supports claim rows: " in caption or "Supports no claim row" in caption, (study, figure)
+            assert "Depends on" in caption, (study, figure)
+    cited = {m for study, sp in plan.studies.items() for f in sp.figures
+             for m in re.findall(r"docs/papers/\w+\.md", plan.caption(study, f))}
+    assert cited and all((REPO / path).is_file() for path in cited), cited
 
 
 @pytest.mark.parametrize("config_name", ["default_config", "smoke_config"])

@@ -19,7 +19,7 @@ class Claim:
     """One row of claims.csv. `claim` starts with the paper-claim id, e.g. 'C1 SignGD linear rate'.
 
     expected: the criterion, fixed before the run; fails_if: the outcome that would fail the row;
-    source: the spec sentence the criterion tests (papers/<study>.md, section and quote); depends_on: the
+    source: the spec sentence the criterion tests (docs/papers/<study>.md, section and quote); depends_on: the
     [RECONSTRUCTED]/[PROPOSED] settings the verdict depends on."""
     claim: str
     expected: str

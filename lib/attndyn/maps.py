@@ -47,7 +47,7 @@ class Statistic:
     direction: str
     threshold: Callable                           # settings -> the default threshold (a `checks` key)
     log: bool = False
-    source: str = ""                              # the spec sentence (papers/<study>.md)
+    source: str = ""                              # the spec sentence (docs/papers/<study>.md)
     needs: tuple[str, ...] = field(default=())    # optimizers the statistic reads (they must be in the experiment)
     x: Callable | None = None                     # a curve statistic (seed, step): (point, steps) -> x to draw against
     x_label: str = "step"

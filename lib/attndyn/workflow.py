@@ -86,7 +86,7 @@ class Plan:
         return self.studies[study].settings_json()
 
     def caption(self, study: str, figure: str) -> str:
-        return get_study(study).caption(figure, self.studies[study].settings)
+        return get_study(study).caption(figure, self.studies[study].settings, self.config[study])
 
     def map_experiment(self, study: str, name: str) -> str:
         return self.studies[study].settings.maps[name].experiment_name

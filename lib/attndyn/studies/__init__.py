@@ -61,9 +61,17 @@ class Study:
     def plan(self, settings):
         return self._module("plan").plan(settings)
 
-    def caption(self, figure: str, settings) -> str:
-        """A figure's caption (the report's text and the figure's footer)."""
-        return self._module("captions").caption(figure, settings)
+    def caption(self, figure: str, settings, section: dict | None = None) -> str:
+        """A figure's caption (the report's text and the figure's footer), ending with the claim rows the figure
+        supports and the reconstructed or proposed values it depends on (from the study's config `section`)."""
+        from ..caption_notes import claims_sentence, depends_sentence
+
+        captions = self._module("captions")
+        text = captions.caption(figure, settings)
+        if section is None:
+            return text
+        claims, keys = captions.FIGURE_NOTES.get(figure, ([], []))
+        return f"{text} {claims_sentence(claims)} {depends_sentence(self.schema(), section, keys)}"
 
     def make_dataset(self, settings_json: str) -> dict:
         return self._module("data").make_dataset(settings_json)

@@ -8,7 +8,7 @@ from .registry import figure_name
 from .settings import Settings, experiment_data, experiment_model, experiment_optimizer_spec
 
 RECON = ("[Synthetic checks PROPOSED in spec Sec. 7; Gaussian kernel exp(-||q-k||^2/(2 sqrt d)) unnormalized, "
-         "RECONSTRUCTED; see papers/kernels.md]")
+         "RECONSTRUCTED; see docs/papers/kernels.md]")
 
 ROUGHNESS = ("Roughness (spec C6, measure PROPOSED) = RMS residual of a slice after the best quadratic in (a, b), "
              "divided by the slice's loss range: 0 for any quadratic bowl whatever its curvature, growing with "
@@ -86,6 +86,19 @@ def landscape_settings(experiment) -> str:
             f"{experiment.params}, {experiment.grid}x{experiment.grid} grid over {list(experiment.range)}, loss on "
             f"{examples} training examples, {experiment.hessian_iters} power iterations.")
 
+
+# figure -> (the claim rows it supports, the config keys (reconstructed or proposed values) its curves depend on)
+FIGURE_NOTES = {
+    "fig_s1_width_threshold": (["C1", "C2", "C3"], ["data.s1.N", "data.s1.n", "data.s1.d", "data.s1.init_std",
+                                                    "data.s1.targets"]),
+    "fig_s2_wq_only": (["C4"], ["data.s2.sigma_Q_grid", "data.s2.teacher_scale_rule", "model.gaussian_rownorm",
+                                "model.gaussian_temperature"]),
+    "fig_s3_landscape": (["C6 (S3 synthetic)"], ["data.s3.D", "data.s3.init_std", "model.gaussian_rownorm"]),
+    "fig_pathfinder": (["C5"], ["data.pathfinder.size", "data.pathfinder.n_train", "model.lra.init_std",
+                                "model.lra.dropout", "model.gaussian_rownorm"]),
+    "fig_pathfinder_landscape": (["C6 (pathfinder)"], ["model.lra.init_std", "model.gaussian_rownorm"]),
+    "fig_text": (["C5 (text)"], ["data.text.max_len", "data.text.subsample", "model.gaussian_rownorm"]),
+}
 
 def caption(name: str, settings: Settings) -> str:
     experiment = next(e for e in settings.experiments.values() if figure_name(e) == name)

@@ -3,7 +3,7 @@
 Each experiment's claims follow its kind (C1-C3 from s1, C4 from s2, C5 from an LRA task, C6 from a landscape);
 an experiment with several optimizers is checked once per optimizer (the optimizer named in the claim). Every
 row is decided per run (per seed) where a mean could hide a failing seed, says what outcome would fail it, quotes
-the spec sentence it tests (../shared/papers/kernels.md) and names the [RECONSTRUCTED]/[PROPOSED] settings its
+the spec sentence it tests (docs/papers/kernels.md) and names the [RECONSTRUCTED]/[PROPOSED] settings its
 verdict depends on.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .metrics import accuracy_auc, by_optimizer, grad_ratio, relative_final_loss
 from .settings import (Checks, KernelsExperiment, S1Data, Settings, experiment_data, experiment_model,
                        experiment_optimizer_spec)
 
-SPEC = "papers/kernels.md"
+SPEC = "docs/papers/kernels.md"
 DECAY_FLOOR = 1e-12          # the decay phase of C2 ends where the relative loss first drops below this
 KERNEL = "Gaussian kernel exp(-||q-k||^2/(2 sqrt d)), unnormalized [RECONSTRUCTED]"
 AT_NN_NOTE = (" | finding: the W_V-only rate [DERIVED] is 1 - c kappa^-2 per step, kappa = sigma_1 / sigma_Nn of the "

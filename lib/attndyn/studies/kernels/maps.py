@@ -15,7 +15,7 @@ from .claims import decay_fit
 from .metrics import accuracy_auc, grad_ratio, relative_final_loss
 from .settings import experiment_data
 
-SPEC = "papers/kernels.md"
+SPEC = "docs/papers/kernels.md"
 RATIO_CLIP = 1e3            # C2's residual ratio is drawn within [1/RATIO_CLIP, RATIO_CLIP]; its verdict is the sign
 ALL_SEEDS = -1              # the `seed` label of a statistic over all seeds (C4)
 

@@ -1,7 +1,7 @@
 """Captions of the multihead figures (the report's text and each figure's footer)."""
 from __future__ import annotations
 
-RECON = "Model, data details and step sizes [RECONSTRUCTED/PROPOSED]; see papers/multihead.md."
+RECON = "Model, data details and step sizes [RECONSTRUCTED/PROPOSED]; see docs/papers/multihead.md."
 
 CAPTIONS = {
     "fig2_dm1_gd_constant":
@@ -26,6 +26,16 @@ CAPTIONS = {
         + RECON,
 }
 
+
+# figure -> (the claim rows it supports, the config keys (reconstructed or proposed values) its curves depend on)
+FIGURE_NOTES = {
+    "fig2_dm1_gd_constant": (["C1", "C1b", "C3", "C4", "C5"],
+                             ["data.dm1.T", "data.dm1.d", "data.dm1.zeta", "model.pooling", "model.head_scaling"]),
+    "fig3_dm1_sqrtH_adam": (["C2"], ["data.dm1.T", "data.dm1.zeta", "model.head_scaling"]),
+    "fig4_planted_gd_sqrtH": (["C6", "C7"], ["data.planted.beta", "data.planted.n_train", "model.head_scaling"]),
+    "fig5_planted_momentum_adam": (["C6"], ["data.planted.beta", "data.planted.n_train", "model.head_scaling"]),
+    "fig_dm1_optimizers": ([], ["optimizers.signgd.lr", "optimizers.adam.lr", "data.dm1.zeta"]),
+}
 
 def caption(name: str, settings) -> str:
     return CAPTIONS[name]

@@ -20,7 +20,7 @@ from ...criteria import Ordering, ordered
 from ...results import at, final
 from .settings import Checks, Settings
 
-SPEC = "../shared/papers/multihead.md"
+SPEC = "docs/papers/multihead.md"
 MUST = f"{SPEC} 'What the study must show'"
 LOSSES = ("train_loss", "test_loss")
 OPT_KEYS = ("lr", "beta", "betas", "eps")

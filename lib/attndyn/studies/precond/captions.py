@@ -1,7 +1,7 @@
 """Captions of the precond figures (the report's text and each figure's footer)."""
 from __future__ import annotations
 
-RECON = "[Algorithm 1 formulas RECONSTRUCTED/PROPOSED; see papers/precond.md]"
+RECON = "[Algorithm 1 formulas RECONSTRUCTED/PROPOSED; see docs/papers/precond.md]"
 
 CAPTIONS = {
     "fig1_spectral_vs_sgd":
@@ -30,6 +30,17 @@ CAPTIONS = {
         "seed); (b) the lr sweep: final training loss vs lr (gaps: a seed diverged). " + RECON,
 }
 
+
+# figure -> (the claim rows it supports, the config keys (reconstructed or proposed values) its curves depend on)
+FIGURE_NOTES = {
+    "fig1_spectral_vs_sgd": (["C1", "C6"], ["data.d", "data.n", "data.sigma_spec", "data.noise_sigma",
+                                            "data.prompt_len_L"]),
+    "fig2_same_random_init": (["C2", "C3"], ["data.d", "data.n", "data.sigma_spec", "data.noise_sigma"]),
+    "figS1_scaling": (["C4"], ["data.d", "data.sigma_spec", "data.noise_sigma"]),
+    "figS2_ablations": (["C7"], ["optimizers.alg_no_precond.preconditioner", "optimizers.alg_no_reg.lambda_reg",
+                                 "optimizers.alg_no_renorm.renorm"]),
+    "figS3_conditioning": (["C8 (both rows)"], ["data.sigma_cond", "data.sigma_spec"]),
+}
 
 def caption(name: str, settings) -> str:
     return CAPTIONS[name]

@@ -1,7 +1,7 @@
 """Claims of Goel et al. (2026) checked by numbers (spec Sec. 10; thresholds are config keys `checks`).
 
 Every row is decided per seed where a seed is a test of the statement (a mean cannot hide a failing seed), says
-what outcome would fail it, quotes the spec sentence it tests (../shared/papers/precond.md) and names the
+what outcome would fail it, quotes the spec sentence it tests (docs/papers/precond.md) and names the
 [RECONSTRUCTED]/[PROPOSED] settings it depends on. Baselines are real: SGD at its best rate of an lr sweep and the
 trivial predictor A = B = 0 (C1/C2), the identity preconditioner at its best rate (C8), the run without
 renormalization (C7).
@@ -18,7 +18,7 @@ from .fits import FloorFit, window_fit
 from .settings import CONDITIONING, FIG1, FIG2, LR, TUNING, Data, Settings, dataset_for
 from .tuning import preconditioner_runs, trivial_errors, tune, tuned_runs
 
-SPEC = "papers/precond.md"
+SPEC = "docs/papers/precond.md"
 ILL = "diag_logspaced_cond100"
 ALG = ("Algorithm 1 formulas (whitening preconditioner, balance regularizer lambda 1, rebalance renormalization, "
        "spectral init) [PROPOSED formulas of PAPER components]")

@@ -21,7 +21,7 @@ from .data import trivial_error
 from .settings import BASELINE_LR, FIG1, FIG2, Data, Settings, dataset_for, matched_step
 from .tuning import tune, tuned_runs
 
-SPEC = "papers/precond.md"
+SPEC = "docs/papers/precond.md"
 
 
 def _experiment(ds: xr.Dataset, settings: Settings):

@@ -1,7 +1,7 @@
 """Captions of the signgd figures (the report's text and each figure's footer)."""
 from __future__ import annotations
 
-RECON = "[RECONSTRUCTED data model and defaults; see papers/signgd.md]"
+RECON = "[RECONSTRUCTED data model and defaults; see docs/papers/signgd.md]"
 
 CAPTIONS = {
     "fig1_signgd_dynamics":
@@ -26,6 +26,19 @@ CAPTIONS = {
         "SignGD/Adam test accuracy degrades with noise faster than GD's.",
 }
 
+
+# figure -> (the claim rows it supports, the config keys (reconstructed or proposed values) its curves depend on)
+FIGURE_NOTES = {
+    "fig1_signgd_dynamics": (["C1", "C4.I", "C4.II", "C4.III", "C4.IV", "C4.IV'", "C4 stages in order"],
+                             ["data.synthetic.n", "data.synthetic.d", "data.synthetic.s", "data.synthetic.sigma_p",
+                              "model.m_k", "model.sigma_0", "optimizers.signgd.lr"]),
+    "fig2_signgd_vs_adam": (["C5"], ["model.sigma_0", "optimizers.adam.lr", "optimizers.signgd.lr"]),
+    "fig2d_snr_test_loss": (["C2", "C3", "C6 SNR 0.5", "C6 SNR 1"],
+                            ["data.synthetic.snr_definition", "data.synthetic.mu_norm", "data.synthetic.s",
+                             "optimizers.gd.lr"]),
+    "fig_noisy_digits": (["C7 (both rows)"], ["data.digits.n_train", "data.digits.noise_dim",
+                                              "data.digits.noise_sparsity_s"]),
+}
 
 def caption(name: str, settings) -> str:
     return CAPTIONS[name]

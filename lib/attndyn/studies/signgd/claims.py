@@ -1,7 +1,7 @@
 """Claims of Li et al. (2024) checked by numbers (spec Sec. 10; thresholds are config keys `checks`).
 
 Every row is decided per seed (a mean cannot hide a failing seed), says what outcome would fail it and
-quotes the spec sentence it tests (../shared/papers/signgd.md).
+quotes the spec sentence it tests (docs/papers/signgd.md).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ...criteria import onset, rate_models
 from ...results import at, final
 from .settings import Checks, Settings
 
-SPEC = "papers/signgd.md"
+SPEC = "docs/papers/signgd.md"
 DATA = "data.synthetic (n, d, s, sigma_p, mu_norm [PROPOSED]; mu = e1, support excludes e1 [RECONSTRUCTED])"
 MODEL = "model (m_k, m_v, sigma_0 [PROPOSED]; temperature 1 [RECONSTRUCTED])"
 STAGES = {"II": ("qk_noise_sign_agreement", 1.0), "III": ("key_signal_opposite", 1.0), "IV": ("s21", 0.0)}

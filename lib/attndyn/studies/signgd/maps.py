@@ -7,7 +7,7 @@ import xarray as xr
 from ...maps import MapSettings, Statistic
 from ...results import final
 
-SPEC = "papers/signgd.md"
+SPEC = "docs/papers/signgd.md"
 
 
 def _point(ds: xr.Dataset, point: dict) -> xr.Dataset:
