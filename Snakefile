@@ -1,13 +1,12 @@
 # Attention training-dynamics pipeline. Thin by design: config, validation, rules, targets.
 # All logic lives in the `attndyn` package (lib/attndyn); see ../shared/DESIGN.md for the contract.
 import os
-import shlex
 import sys
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(workflow.basedir) / "lib"))   # this tree's package, as in every job (scripts/_package.py)
+sys.path.insert(0, str(Path(workflow.basedir) / "lib"))  # this tree's package, as in every job (scripts/_package.py)
 from attndyn.codegraph import code_digest
+from attndyn.history import set_history
 from attndyn.notices import pending
 from attndyn.workflow import plan_or_exit, rst_text
 
@@ -15,18 +14,20 @@ from attndyn.workflow import plan_or_exit, rst_text
 # submitting process (sbatch --export=ALL passes its environment on) and inside every cluster job.
 os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
 
+
 configfile: "config/config.yaml"
+
+
 report: "workflow/report/workflow.rst"
 
-PLAN = plan_or_exit(config)       # defaults filled in place; one clear line naming the key, before any job runs
+
+PLAN = plan_or_exit(config)  # defaults filled in place; one clear line naming the key, before any job runs
 RESULTS = "results"
-if workflow.is_main_process:      # jobs re-parse this file: their notices would repeat
-    # the CF `history` of every netCDF file this run writes: when, the command, the config files (jobs inherit it)
-    os.environ["ATTNDYN_HISTORY"] = (f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}: "
-                                     f"{shlex.join(['snakemake', *sys.argv[1:]])} "
-                                     f"(config files: {', '.join(map(str, workflow.configfiles))})")
+if workflow.is_main_process:  # jobs re-parse this file: their notices would repeat
+    set_history(sys.argv[1:], workflow.configfiles)  # the CF `history` of every netCDF file (jobs inherit it)
     for text in pending():
         print(text, file=sys.stderr)
+
 
 wildcard_constraints:
     study=r"[A-Za-z0-9_]+",
@@ -36,7 +37,11 @@ wildcard_constraints:
     figure=r"[A-Za-z0-9_]+",
     map=r"[A-Za-z0-9_]+",
 
-localrules: all, all_claims       # target + CSV concatenation: not worth a cluster job
+
+localrules:
+    all,
+    all_claims,  # target + CSV concatenation: not worth a cluster job
+
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"

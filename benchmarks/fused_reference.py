@@ -22,16 +22,16 @@ from pathlib import Path
 
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fused_jax import multihead_losses, signgd_losses  # noqa: E402
+from fused_jax import multihead_losses, signgd_losses
 
-from attndyn.config import validate  # noqa: E402
-from attndyn.studies import get_study  # noqa: E402
-from attndyn.studies.base import RunContext  # noqa: E402
-from attndyn.train import train  # noqa: E402
+from attndyn.config import validate
+from attndyn.studies import get_study
+from attndyn.studies.base import RunContext
+from attndyn.train import train
 
 CPU, F64 = torch.device("cpu"), torch.float64
 

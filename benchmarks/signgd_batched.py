@@ -34,7 +34,8 @@ def dynamics_cell(seeds: list[int], steps: int, optimizer: str = "signgd"):
 
 
 def seconds(cell, probes: bool) -> float:
-    problem, _ = build_problem(cell, make_dataset(cell.settings["data"]), RunContext(torch.device("cpu"), torch.float64))
+    problem, _ = build_problem(cell, make_dataset(cell.settings["data"]),
+                               RunContext(torch.device("cpu"), torch.float64))
     if not probes:
         problem.grid = np.array([0, problem.steps])
     start = time.perf_counter()

@@ -82,8 +82,8 @@ def main() -> None:
             job = prepare(study, Path(tmp))
             runs = [marks(job) for _ in range(args.repeat)]
             probe, step = min(r["probe"] for r in runs), min(r["step"] for r in runs)
-            print(f"{study:9s} {'/'.join(CELLS[study])}: first probe at {probe:.2f} s (fixed cost {probe - torch_import:+.2f} "
-                  f"s over import torch), first step at {step:.2f} s")
+            print(f"{study:9s} {'/'.join(CELLS[study])}: first probe at {probe:.2f} s "
+                  f"(fixed cost {probe - torch_import:+.2f} s over import torch), first step at {step:.2f} s")
 
 
 if __name__ == "__main__":

@@ -94,7 +94,8 @@ def test_null_empties_a_mapping_and_removes_a_table_entry():
 @pytest.mark.parametrize("section, replacement", [
     ({"digits": {"n_train": 3}}, "signgd.digits is no longer a key: the digits data block moved to signgd.data.digits"),
     ({"plot": {}}, "signgd.plot is no longer a key: plot settings are under signgd.figures"),
-    ({"experiments": {"snr": {"iters": 5}}}, "signgd.experiments.snr.iters is no longer a key: the run length is `steps`"),
+    ({"experiments": {"snr": {"iters": 5}}},
+     "signgd.experiments.snr.iters is no longer a key: the run length is `steps`"),
 ])
 def test_an_old_key_names_its_replacement(section, replacement):
     assert replacement in _error({"studies": ["signgd"], "signgd": section})

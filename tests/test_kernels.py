@@ -66,7 +66,8 @@ def _data(study_plan, name: str) -> dict:
 @pytest.mark.parametrize("kernel", ["softmax", "gaussian", "gaussian_rownorm"])
 def test_kernel_matches_direct_formula(kernel):
     g = torch.Generator().manual_seed(0)
-    q, k = torch.randn(3, 5, 4, generator=g, dtype=torch.float64), torch.randn(3, 6, 4, generator=g, dtype=torch.float64)
+    q, k = (torch.randn(3, 5, 4, generator=g, dtype=torch.float64),
+            torch.randn(3, 6, 4, generator=g, dtype=torch.float64))
     S = attention_weights(q, k, kernel.split("_")[0], rownorm=kernel.endswith("rownorm"))
     d = q.shape[-1]
     for b in range(3):
@@ -161,7 +162,8 @@ def test_text_off_without_path(capsys):
     ({"kernels": ["cosine"]}, "kernels.kernels"),
     ({"data": {"s2": {"sigma_Q_grid": [-1.0]}}}, "kernels.data.s2.sigma_Q_grid"),
     ({"data": {"pathfinder": {"min_separation": 2}}}, "kernels.data.pathfinder.min_separation"),
-    ({"experiments": {"pathfinder_landscape": {"range": [1.0, -1.0]}}}, "kernels.experiments.pathfinder_landscape.range"),
+    ({"experiments": {"pathfinder_landscape": {"range": [1.0, -1.0]}}},
+     "kernels.experiments.pathfinder_landscape.range"),
     ({"experiments": {"pathfinder_landscape": {"stage2_params": "wo"}}},
      "kernels.experiments.pathfinder_landscape.stage2_params"),
     ({"experiments": {"pathfinder_landscape": {"task": "images"}}}, "kernels.experiments.pathfinder_landscape.task"),
@@ -266,7 +268,7 @@ def test_smoke_cells_run_end_to_end():
         assert set(KINDS[name].variables()) <= set(ds.data_vars)
     rows = STUDY.claims(experiments, study_plan.settings)
     assert [r.claim[:2] for r in rows] == ["C1", "C2", "C3", "C4", "C6"]
-    assert all(r.fails_if and r.source.startswith("papers/kernels.md") and r.depends_on for r in rows)
+    assert all(r.fails_if and r.source.startswith("docs/papers/kernels.md") and r.depends_on for r in rows)
     s3 = experiments["s3"]
     assert s3["landscape"].dims[-4:] == ("seed", "pair", "a", "b") and s3.sizes["pair"] == 3
     assert s3["roughness"].dims[-2:] == ("seed", "pair") and np.isfinite(s3["curvature"]).all()
@@ -356,7 +358,7 @@ def test_wv_gd_obeys_the_linear_rate_bound_of_c1(kernel):
     smax, smin = feature_singular_values(W, X, kernel)
     kappa = float(smax / smin)
     W["W_V"].requires_grad_(True)
-    loss = lambda: squared_loss(forward(W, X, kernel), y)                # noqa: E731
+    loss = lambda: squared_loss(forward(W, X, kernel), y)
     eta = per_run_step_size(loss, [W["W_V"]], _gd_spec(lr_rule="inverse_smoothness", lr_scale=1.0, power_iters=300))
     f0, steps = float(loss().detach()), 200
     for t in range(1, steps + 1):
@@ -579,7 +581,7 @@ def test_power_iteration_finds_the_largest_magnitude_eigenvalue():
 
     x = torch.zeros(3, dtype=torch.float64, requires_grad=True)
     a = torch.tensor([3.0, -5.0, 1.0], dtype=torch.float64)
-    loss = lambda: 0.5 * (a * x ** 2).sum() + (x ** 3).sum()                 # noqa: E731  (Hessian diag(a) at 0)
+    loss = lambda: 0.5 * (a * x ** 2).sum() + (x ** 3).sum()                 # Hessian diag(a) at 0
     lam = top_hessian_eigenvalue(lambda v: hessian_vector_product(loss, [x], v), [x], 80)
     assert lam == pytest.approx(-5.0, rel=1e-6)
 
@@ -646,7 +648,7 @@ def test_filter_normalized_rows_have_the_weight_row_norms():
 
 
 def test_pathfinder_landscape_centre_is_the_stage2_point(tmp_path):
-    cfg, study_plan, _, arms, ds = _pathfinder_landscape_run(tmp_path, grid=3, n_examples=16, stage2_steps=3)
+    _cfg, study_plan, _, arms, ds = _pathfinder_landscape_run(tmp_path, grid=3, n_examples=16, stage2_steps=3)
     assert ds["landscape"].dims == ("kernel", "seed", "pair", "a", "b") and ds.sizes["a"] == 3
     assert ds.sizes["pair"] == 3 and ds["roughness"].dims == ("kernel", "seed", "pair")
     centre = ds["landscape"].sel(a=0.0, b=0.0)                                         # every pair: theta*
@@ -764,7 +766,8 @@ def test_cell_settings_read_back_as_their_kind():
 
 
 def test_any_registry_optimizer_runs_s1_by_yaml_and_figures_and_claims_draw_each(tmp_path):
-    """adam and signgd beside gd on S1 (config only): one cell per optimizer, claims per optimizer, one figure row each."""
+    """adam and signgd beside gd on S1 (config only): one cell per optimizer, claims per optimizer, one figure row
+    each."""
     study_plan = _plan(optimizers={"signgd": {"rule": "signgd", "lr": 1e-3, "steps": 30}},
                        experiments={"s1": {"optimizers": ["gd", "adam", "signgd"], "overrides": {
                            "gd": {"steps": 30}, "adam": {"lr": 1e-2, "steps": 30, "epochs": None, "batch_size": None}}},
@@ -785,7 +788,8 @@ def test_adam_runs_the_pathfinder_landscape_stage2_by_yaml():
                        experiments={"pathfinder": {"optimizers": ["adam", "sgd"]},
                                     "pathfinder_landscape": {"optimizers": ["sgd"]}})
     (cell,) = study_plan.experiments["pathfinder_landscape"]
-    assert cell.needs == (("pathfinder", "kernel-softmax__optimizer-sgd"),) and cell.settings.optimizer.rule == "momentum"
+    assert cell.needs == (("pathfinder", "kernel-softmax__optimizer-sgd"),)
+    assert cell.settings.optimizer.rule == "momentum"
     with pytest.raises(ConfigError, match=r"pathfinder_landscape\.optimizers: 'sgd' trains no Softmax cell"):
         _plan(optimizers={"sgd": {"epochs": 1, "batch_size": 16}},
               experiments={"pathfinder_landscape": {"optimizers": ["sgd"]}})
@@ -795,7 +799,8 @@ def test_adam_runs_the_pathfinder_landscape_stage2_by_yaml():
     ({"rule": "algorithm1", "lr_rule": "inverse_smoothness"}, "rule 'algorithm1' needs a covariance, which the "
                                                               "kernels experiments do not provide"),
     ({"epochs": 2}, "kernels.experiments.s1.optimizers.gd: a s1 experiment is full batch; give the optimizer "
-                    "`steps` and null batch_size and epochs (an entry of its own, or kernels.experiments.s1.overrides.gd"),
+                    "`steps` and null batch_size and epochs (an entry of its own, or "
+                    "kernels.experiments.s1.overrides.gd"),
 ])
 def test_rules_the_study_cannot_run_are_one_line_errors(entry, message):
     with pytest.raises(ConfigError) as info:
@@ -814,7 +819,8 @@ def test_a_per_run_step_is_adams_per_run_learning_rate():
     spec = _gd_spec(rule="adam", settings={"betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0},
                     lr_rule="inverse_smoothness", lr_scale=1.0, power_iters=50)
     settings = _settings()
-    problem, eta = synthetic_problem(W, X, y, ("W_V",), "softmax", settings.model.kernel_options(), spec, settings.log, 5)
+    problem, eta = synthetic_problem(W, X, y, ("W_V",), "softmax", settings.model.kernel_options(), spec,
+                                     settings.log, 5)
     lr = problem.optimizer.param_groups[0]["lr"]
     assert isinstance(lr, torch.Tensor) and np.allclose(lr.numpy(), eta) and len(set(np.round(eta, 10))) == 3
     assert torch.equal(problem.loss(0, None), problem.probe()["train_loss"])          # the loss is not scaled

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -21,6 +22,9 @@ from attndyn.studies.multihead.plan import plan, step_size
 from attndyn.studies.multihead.probes import attention_score
 from attndyn.studies.multihead.runner import build_problem
 from attndyn.train import train
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,7 +208,7 @@ def test_legacy_keys_name_their_replacement(legacy, replacement):
 def test_step_size_is_lr_times_sqrt_heads_as_before():
     """The effective step of lr_scaling: sqrt_heads is float(lr) * math.sqrt(H), bit for bit (old lr0 rule)."""
     for H in (1, 2, 5, 10, 20, 40):
-        assert step_size(0.1, "sqrt_heads", H) == float(0.1) * math.sqrt(H)
+        assert step_size(0.1, "sqrt_heads", H) == 0.1 * math.sqrt(H)
         assert step_size(1e-2, "constant", H) == 1e-2
 
 
@@ -212,7 +216,7 @@ def test_step_size_is_lr_times_sqrt_heads_as_before():
 def test_any_registry_optimizer_trains_by_yaml(rule):
     """A registry rule added to an experiment by YAML alone trains (sqrt_heads scaling too)."""
     new = {"rule": rule, "lr": 1e-2, "lr_scaling": "sqrt_heads"}
-    s, p = tiny_plan(optimizers={"extra": new}, experiments={"planted": {"optimizers": ["extra"]}})
+    _s, p = tiny_plan(optimizers={"extra": new}, experiments={"planted": {"optimizers": ["extra"]}})
     (cell,) = p.experiments["planted"]
     assert cell.settings.optimizer.rule == rule and cell.settings.step_size == pytest.approx(1e-2 * math.sqrt(3))
     metrics = run_cell(p, 0, [0, 1], "planted")
@@ -254,8 +258,8 @@ def test_comparison_figure_colours_any_optimizer(tmp_path):
 
 
 # ---- claims: negative controls on synthetic datasets shaped like the aggregated ones -------------------------
-from attndyn.studies.multihead import claims as mc                                        # noqa: E402
-from attndyn.studies.multihead.settings import Checks                                     # noqa: E402
+from attndyn.studies.multihead import claims as mc
+from attndyn.studies.multihead.settings import Checks
 
 HEADS = (1, 2, 5, 10, 20, 40)
 STEPS = np.unique(np.r_[0, np.geomspace(1, 1000, 31).round(), 100]).astype(int)           # 100 and 1000 on it
@@ -311,7 +315,7 @@ def test_c1_a_flat_or_falling_h_curve_fails_and_a_rising_one_passes():
 
 def test_c1_a_rise_within_trial_noise_fails():
     """The old check (ties within 1 std of the means) let this pass; paired per trial it is noise."""
-    tiny = lambda H, s, t: 0.3 + 2e-5 * np.log(H) + 0 * t                     # noqa: E731
+    tiny = lambda H, s, t: 0.3 + 2e-5 * np.log(H) + 0 * t
     assert not mc.c1_constant_step_slower(synth(losses(tiny), noise=1e-2), (100,), 2.0, "x").passed
 
 
@@ -351,7 +355,7 @@ def test_c3_a_decay_slower_than_one_over_t_fails_in_any_trial():
 
 def test_c4_the_gap_is_checked_at_every_step_not_only_the_last():
     assert mc.c4_generalization_gap(synth(losses(falling, 0.01)), CHECKS, "x").passed
-    early_gap = lambda H, s, t: falling(H, s, t) + np.where((t > 10) & (t < 300), 0.05, 0.005)   # noqa: E731
+    early_gap = lambda H, s, t: falling(H, s, t) + np.where((t > 10) & (t < 300), 0.05, 0.005)
     ds = synth({"train_loss": falling, "test_loss": early_gap})
     claim = mc.c4_generalization_gap(ds, CHECKS, "x")
     assert not claim.passed and "up to t = 251" in claim.measured                # last step small: 0.005
@@ -361,8 +365,8 @@ def test_c4_the_gap_is_checked_at_every_step_not_only_the_last():
 
 
 def test_c5_a_drift_off_zeta_fails_and_a_rise_toward_one_passes():
-    towards = lambda H, s, t: 0.2 + 0.7 * (1 - np.exp(-t / 100)) + 0 * H       # noqa: E731
-    drift = lambda H, s, t: 0.2 + 0.02 * (1 - np.exp(-t / 100)) + 0 * H        # noqa: E731
+    towards = lambda H, s, t: 0.2 + 0.7 * (1 - np.exp(-t / 100)) + 0 * H
+    drift = lambda H, s, t: 0.2 + 0.02 * (1 - np.exp(-t / 100)) + 0 * H
     assert mc.c5_attention_relevant(synth({"attn_score": towards}), 0.2, CHECKS, "x").passed
     assert not mc.c5_attention_relevant(synth({"attn_score": drift}), 0.2, CHECKS, "x").passed
     ds = synth({"attn_score": towards})
@@ -438,7 +442,7 @@ def test_fused_loss_and_its_backward_equal_autograd_through_the_model(stored, he
     assert torch.allclose(ours, reference, rtol=1e-14, atol=0)
     for a, b in zip(torch.autograd.grad(ours.sum(), [W, U]), torch.autograd.grad(reference.sum(), [W, U])):
         assert torch.allclose(a, b, rtol=1e-12, atol=1e-15)
-    loss = lambda w, u: fused_loss(w, u, X, y, heads, pooling, "1/sqrt(H)", temperature).sum()   # noqa: E731
+    loss = lambda w, u: fused_loss(w, u, X, y, heads, pooling, "1/sqrt(H)", temperature).sum()
     assert torch.autograd.gradcheck(loss, (W.detach().clone().requires_grad_(), U.detach().clone().requires_grad_()))
 
 
@@ -446,7 +450,7 @@ def test_fused_loss_and_its_backward_equal_autograd_through_the_model(stored, he
 def batched_pair(kind: str, optimizers: list[str], sweep: dict):
     """Settings with the same sweep twice: `together` batched over every sweep key, `apart` one cell per point."""
     together = {"kind": kind, "optimizers": optimizers, "sweep": sweep, "batch": list(sweep), "steps": 12}
-    s, p = tiny_plan(experiments={"together": together, "apart": {**together, "batch": []}})
+    _s, p = tiny_plan(experiments={"together": together, "apart": {**together, "batch": []}})
     from attndyn.workflow import batched
 
     return batched(p, "multihead")
@@ -485,8 +489,8 @@ def test_heads_batch_needs_tied_heads():
 def test_reference_heads_join_the_sweep_and_the_c1_and_c3_maps_train_the_same_runs():
     from attndyn.workflow import Plan
 
-    s, p = tiny_plan(experiments={"r": {"optimizers": ["gd"], "sweep": {"heads": [5, 2]}, "steps": 3,
-                                        "reference_heads": 1}})
+    _s, p = tiny_plan(experiments={"r": {"optimizers": ["gd"], "sweep": {"heads": [5, 2]}, "steps": 3,
+                                         "reference_heads": 1}})
     assert sorted(c.coords["heads"] for c in p.experiments["r"]) == [1, 2, 5]
     config = {"studies": ["multihead"], "dtype": "float64", "multihead": section()}
     paths = Plan(config).cell_paths
@@ -520,8 +524,8 @@ def c1_c2_map(name: str, fn, optimizer: str):
 
 
 def test_c1_and_c2_maps_compare_every_h_with_one_head_per_trial():
-    slower = lambda H, lr, s, t: 0.69 / (1 + lr * t / H ** 0.5) * (1 + 0.01 * s)      # noqa: E731
-    faster = lambda H, lr, s, t: 0.69 / (1 + lr * t * H ** 0.5) * (1 + 0.01 * s)      # noqa: E731
+    slower = lambda H, lr, s, t: 0.69 / (1 + lr * t / H ** 0.5) * (1 + 0.01 * s)
+    faster = lambda H, lr, s, t: 0.69 / (1 + lr * t * H ** 0.5) * (1 + 0.01 * s)
     result, (everywhere, some, nowhere, failing) = c1_c2_map("gd_heads_step", slower, "gd")
     assert (everywhere, some, nowhere) == (4, 0, 0) and list(result.heads.values) == [10, 40]
     ratio = (1 + 2.0 * 100) / (1 + 2.0 * 100 / 40 ** 0.5)                              # min over t: t = 100
@@ -538,7 +542,7 @@ def test_c3_map_slope_is_the_c3_rows_slope_at_the_end_and_a_curve_in_eta_t_over_
 
     s = settings()
     m = dataclasses.replace(s.maps["late_slope_collapse"], axes={"heads": (1, 10, 40), "optimizer.lr": (0.5, 2.0)})
-    decay = lambda k: lambda H, lr, s_, t: 0.5 * np.maximum(lr * t / H, 1e-3) ** -k * (1 + 0.01 * s_)   # noqa: E731
+    decay = lambda k: lambda H, lr, s_, t: 0.5 * np.maximum(lr * t / H, 1e-3) ** -k * (1 + 0.01 * s_)
     for k, passes in ((1.0, 6), (0.5, 0)):
         ds = map_synth(decay(k), m.experiment_name)
         result = map_dataset(ds, m, STATISTICS["late_slope"], s)

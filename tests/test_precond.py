@@ -465,7 +465,7 @@ def test_c5_fails_where_the_softmax_output_does_not_approach_its_limit_like_1_ov
 
 def _ablations(no_renorm_growth: float, diverged: bool = False) -> xr.Dataset:
     steps = np.arange(0, 101)
-    B = lambda g: np.where(steps == 50, 2.0 * g, 2.0)                                 # noqa: E731
+    B = lambda g: np.where(steps == 50, 2.0 * g, 2.0)
     cells = [_cell(steps, {"sigma_spec": "wishart_plus_0.3I", "optimizer": name}, E_inf=np.ones(101), B_op=B(g),
                    diverged=[d, False, False])
              for name, g, d in (("alg_random", 1.0, False), ("alg_no_renorm", no_renorm_growth, diverged))]
@@ -473,7 +473,7 @@ def _ablations(no_renorm_growth: float, diverged: bool = False) -> xr.Dataset:
 
 
 def test_c7_fails_when_renormalization_makes_no_difference_or_b_grows_and_passes_otherwise():
-    rows = lambda compare, abl: _rows({"compare": compare, "ablations": abl}, ("C7",))["C7"].passed   # noqa: E731
+    rows = lambda compare, abl: _rows({"compare": compare, "ablations": abl}, ("C7",))["C7"].passed
     assert rows(_compare(1e-3, 1e-3), _ablations(no_renorm_growth=50.0))       # without it B grows 50x
     assert rows(_compare(1e-3, 1e-3), _ablations(no_renorm_growth=1.0, diverged=True))
     assert not rows(_compare(1e-3, 1e-3), _ablations(no_renorm_growth=1.0))    # the same without it: no evidence
@@ -611,7 +611,7 @@ def test_floor_map_statistic_is_the_local_slope_and_blanks_a_seed_without_a_floo
 
     settings, stat = _settings({}), STATISTICS["floor_local_slope"]
     ns = (100, 200, 400, 800)
-    seeds_E = lambda n: [1.0 / n, 1.0 / n, 1.0 / n]                                     # noqa: E731
+    seeds_E = lambda n: [1.0 / n, 1.0 / n, 1.0 / n]
     ds = _floor_map({**{(n, 3): seeds_E(n) for n in ns}, **{(n, 5): [1e-3, 1.0 / n, 1.0 / n ** 2] for n in ns}})
     assert np.allclose(local_slopes(ds, {"n": 200, "d": 3}, settings), -1.0)
     assert np.allclose(stat.compute(ds, {"n": 800, "d": 3}, settings), 0.0)            # 1/n: distance 0 from -1

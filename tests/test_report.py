@@ -70,7 +70,8 @@ def browser():
             raise RuntimeError("chromium and chromium-driver are not installed (tests/ci_setup.sh installs them)")
         pytest.skip("chromium / chromedriver not installed")
     options = Options()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1000"):
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1400,1000"):
         options.add_argument(arg)
     options.binary_location = binary
     return webdriver.Chrome(options=options, service=Service(driver))

@@ -173,7 +173,7 @@ def test_training_active_coordinates_equals_training_all(smoke_config, optimizer
 
 
 # ---- negative controls of the claims: synthetic datasets shaped like dynamics.nc --------------------------------
-from attndyn.studies.signgd import claims as sc  # noqa: E402
+from attndyn.studies.signgd import claims as sc
 
 STEPS = np.unique(np.r_[np.arange(0, 21), np.geomspace(20, 3000, 60).round().astype(int), 100, 150, 300, 900])
 
@@ -183,16 +183,19 @@ def _dynamics(curves: dict | None = None) -> xr.Dataset:
     says; `curves` replaces any (optimizer, variable) -> function of t (array) -> values."""
     t = STEPS.astype(float)
     base = {
-        ("signgd", "train_loss"): lambda t: 0.7 * np.exp(-0.012 * t), ("adam", "train_loss"): lambda t: 0.7 / (1 + t / 50),
+        ("signgd", "train_loss"): lambda t: 0.7 * np.exp(-0.012 * t),
+        ("adam", "train_loss"): lambda t: 0.7 / (1 + t / 50),
         ("gd", "train_loss"): lambda t: 0.7 / (1 + t / 10),
         ("signgd", "test_loss"): lambda t: 0.69 - 0.02 * (t > 50), ("adam", "test_loss"): lambda t: 0.69 + 0 * t,
         ("gd", "test_loss"): lambda t: 0.69 * np.exp(-t / 200) + 0.05,
         ("signgd", "test_acc"): lambda t: 0.6 + 0 * t, ("adam", "test_acc"): lambda t: 0.58 + 0 * t,
         ("gd", "test_acc"): lambda t: np.minimum(1.0, 0.5 + t / 100),
-        ("signgd", "mean_value_noise"): lambda t: 0.006 * t, ("signgd", "qk_noise_sign_agreement"): lambda t: 0.5 + 0.5 * np.minimum(1, t / 40),
+        ("signgd", "mean_value_noise"): lambda t: 0.006 * t,
+        ("signgd", "qk_noise_sign_agreement"): lambda t: 0.5 + 0.5 * np.minimum(1, t / 40),
         ("signgd", "key_signal_opposite"): lambda t: 0.5 + 0.5 * np.clip((t - 30) / 100, 0, 1),
         ("signgd", "query_signal_majority"): lambda t: 0.5 + 0.5 * np.clip((t - 30) / 100, 0, 1),
-        ("signgd", "s21"): lambda t: 0.5 * np.exp(-np.clip(t - 60, 0, None) / 30), ("signgd", "s11"): lambda t: 0.5 + 0 * t,
+        ("signgd", "s21"): lambda t: 0.5 * np.exp(-np.clip(t - 60, 0, None) / 30),
+        ("signgd", "s11"): lambda t: 0.5 + 0 * t,
         ("signgd", "key_noise_alignment"): lambda t: np.minimum(1, 0.5 + t / 1000),
         ("signgd", "query_noise_alignment"): lambda t: np.minimum(1, 0.5 + t / 1000),
         ("adam", "query_noise_alignment"): lambda t: 0.6 + 0 * t,
@@ -208,7 +211,8 @@ def _dynamics(curves: dict | None = None) -> xr.Dataset:
         data[var] = (("optimizer", "seed", "step"), arr)
     noise = 0.05 * np.ones((3, 3, len(t), 2, 4))
     data["key_noise"] = data["query_noise"] = (("optimizer", "seed", "step", "neuron", "sample"), noise)
-    data["mean_value_noise"] = (("optimizer", "seed", "step", "sample"), np.repeat(data["mean_value_noise"][1][..., None], 4, -1))
+    data["mean_value_noise"] = (("optimizer", "seed", "step", "sample"),
+                                np.repeat(data["mean_value_noise"][1][..., None], 4, -1))
     for var in ("s21", "s11"):
         data[var] = (("optimizer", "seed", "step", "sample"), np.repeat(data[var][1][..., None], 4, -1))
     data["final_step"] = (("optimizer",), np.full(3, STEPS[-1]))
@@ -223,9 +227,9 @@ def checks():
 def test_claims_pass_on_a_run_that_behaves_as_the_paper_says(checks):
     ds = _dynamics()
     sg = ds.sel(optimizer="signgd")
-    rows = [sc.c1_linear_rate(ds, checks), sc.c2_signgd_poor_generalization(ds, checks), sc.c3_gd_generalizes(ds, checks),
-            sc.c4_stage_one(sg, checks, 2), *sc.c4_threshold_rows(sg, checks), sc.c4_stages_in_order(sg, checks),
-            sc.c5_adam_like_signgd(ds, checks)]
+    rows = [sc.c1_linear_rate(ds, checks), sc.c2_signgd_poor_generalization(ds, checks),
+            sc.c3_gd_generalizes(ds, checks), sc.c4_stage_one(sg, checks, 2), *sc.c4_threshold_rows(sg, checks),
+            sc.c4_stages_in_order(sg, checks), sc.c5_adam_like_signgd(ds, checks)]
     assert all(r.passed for r in rows), [r.claim for r in rows if not r.passed]
     assert all(r.fails_if and r.source and r.depends_on for r in rows)
 
@@ -304,7 +308,7 @@ def test_fused_loss_and_its_backward_equal_autograd_through_the_model(temperatur
     grad_ref = pack(dict(zip(params, grads)))
     assert torch.allclose(grad_ours, grad_ref, rtol=1e-12, atol=1e-15)
     assert all(torch.equal(unpack(W, 3, 4)[k], params[k]) for k in params)
-    loss = lambda w: fused_loss(w, X, y, 3, c, temperature).sum()                  # noqa: E731
+    loss = lambda w: fused_loss(w, X, y, 3, c, temperature).sum()
     assert torch.autograd.gradcheck(loss, (W.detach().clone().requires_grad_(True),), eps=1e-6, atol=1e-8)
 
 

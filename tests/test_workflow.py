@@ -117,7 +117,8 @@ def test_bad_config_stops_before_any_job_and_touches_nothing(smoke_run):
 def test_diverging_run_is_flagged_and_workflow_goes_on(tmp_path):
     workdir = copy_workflow(tmp_path)
     (workdir / "diverge.yaml").write_text(
-        "studies: [signgd]\nsigngd:\n  experiments:\n    snr: {overrides: {gd: {lr: 1.0e+200}}}   # weights overflow: softmax scores become inf -> NaN\n")
+        "studies: [signgd]\nsigngd:\n  experiments:\n"
+        "    snr: {overrides: {gd: {lr: 1.0e+200}}}   # weights overflow: softmax scores become inf -> NaN\n")
     snakemake(workdir, "--cores", "2", "results/signgd/claims.csv",
               "results/signgd/figures/fig2d_snr_test_loss.png", *SMOKE, "diverge.yaml")
     ds = read_netcdf(workdir / "results/signgd/snr.nc")
@@ -126,7 +127,8 @@ def test_diverging_run_is_flagged_and_workflow_goes_on(tmp_path):
 
 
 def _train_cmd(workdir: Path, out: str) -> list[str]:
-    code = ("import sys; from attndyn.config import load_yaml, deep_merge; from attndyn.workflow import validated_plan; "
+    code = ("import sys; from attndyn.config import load_yaml, deep_merge; "
+            "from attndyn.workflow import validated_plan; "
             "from attndyn.jobs.data import run_data; from attndyn.jobs.train import run_train; "
             "c = deep_merge(deep_merge(load_yaml('config/config.yaml'), load_yaml('config/smoke.yaml')), "
             "load_yaml('long.yaml')); p = validated_plan(c); cell = p.cell('signgd', 'dynamics', 'optimizer-adam'); "

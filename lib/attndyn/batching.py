@@ -7,8 +7,9 @@ axes inside the cell's file. A study's runner trains a `Batch` when it can (`run
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from .errors import ConfigError
 from .studies.base import CellSpec, point_id
@@ -124,7 +125,8 @@ def stacked_cells(parts: Sequence, batch: Batch):
     """The members' datasets with their batched values as dimensions, combined into one (dims: axes, seed, step...)."""
     import xarray as xr
 
-    tagged = [ds.drop_vars([a for a in batch.axes if a in ds.coords]).expand_dims({a: [v] for a, v in zip(batch.axes, p)})
+    tagged = [ds.drop_vars([a for a in batch.axes if a in ds.coords])
+              .expand_dims({a: [v] for a, v in zip(batch.axes, p)})
               for ds, p in zip(parts, batch.points)]
     return xr.combine_by_coords(tagged, data_vars="minimal", coords="minimal", compat="override", join="outer",
                                 combine_attrs="override")

@@ -1,9 +1,14 @@
 """Train one sweep cell's batched problem in a job's context and package it as the cell's Dataset."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .studies.base import CellSpec, RunContext
-from .train import Checkpointing, Problem, train
+from .train import Problem, train
 from .variables import Var
+
+if TYPE_CHECKING:
+    import xarray
 
 
 def run_cell(problem: Problem, variables: dict[str, Var], seeds: list[int], cell: CellSpec,

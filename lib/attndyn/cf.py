@@ -13,15 +13,13 @@ Global attributes: Conventions, title, source, history, references (the paper's 
 """
 from __future__ import annotations
 
-import os
 import re
-import shlex
-import sys
-import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import xarray as xr
+
+from .history import history
 
 CONVENTIONS = "CF-1.8"                    # the newest version the cfchecker package checks
 VALID_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -29,12 +27,6 @@ LABEL = "_label"
 FLAGS = np.array([0, 1], dtype=np.int8)
 STEP_COMMENT = ("NaN after a run's diverged_step (diverged = 1), or after the final_step of its cell where cells "
                 "of this file ran different numbers of steps")
-
-
-def history() -> str:
-    """The command that produced the file: the workflow's (ATTNDYN_HISTORY, set by the Snakefile), else this one."""
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return os.environ.get("ATTNDYN_HISTORY") or f"{stamp}: {shlex.join([sys.executable, *sys.argv])}"
 
 
 def global_attrs(attrs: dict, meta, study: str, title: str) -> dict:
@@ -114,7 +106,7 @@ def _flags(ds: xr.Dataset) -> xr.Dataset:
 def _step_comments(ds: xr.Dataset) -> xr.Dataset:
     """Per-step variables: what a NaN means and which variables tell (CF ancillary_variables)."""
     ancillary = " ".join(n for n in ("diverged", "diverged_step", "final_step") if n in ds.variables)
-    for name, var in ds.data_vars.items():
+    for _name, var in ds.data_vars.items():
         if "step" in var.dims and var.dtype.kind == "f":
             var.attrs["comment"] = STEP_COMMENT
             if ancillary:

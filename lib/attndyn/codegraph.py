@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent
 ROOT = PACKAGE.name                                   # "attndyn"
 
 
-@lru_cache(maxsize=None)
+@cache
 def module_path(name: str) -> Path | None:
     """The source file of a package module ('attndyn.a.b' -> a/b.py or a/b/__init__.py), None if not ours."""
     parts = name.split(".")
@@ -44,7 +44,7 @@ def _absolute(node: ast.ImportFrom, current: str, is_package: bool) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
-@lru_cache(maxsize=None)
+@cache
 def direct_imports(name: str) -> frozenset[str]:
     """Package modules that module `name` imports anywhere in its source (module level or inside functions)."""
     path = module_path(name)
@@ -93,7 +93,7 @@ def stage_modules(study: str, stage: str) -> set[str]:
     return closure(stage_entries(study, stage))
 
 
-@lru_cache(maxsize=None)
+@cache
 def code_digest(study: str, stage: str) -> str:
     """SHA-256 of the sources of every module a stage's job imports (a Snakemake params rerun trigger).
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    import jsonschema
 
 PACKAGE = Path(__file__).parent
 TOP_SCHEMA = PACKAGE / "schema.yaml"

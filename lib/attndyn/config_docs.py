@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .config import resolve, top_schema
 from .optim.rules import RULES
@@ -41,7 +42,7 @@ def _rows(schema: dict, root: dict, prefix: str, defaults: dict | None = None) -
     for key, sub in schema.get("properties", {}).items():
         sub = resolve(sub, root)
         path = f"{prefix}{key}"
-        has_default = defaults is not None and key in defaults or "default" in sub
+        has_default = (defaults is not None and key in defaults) or "default" in sub
         value = defaults[key] if defaults is not None and key in defaults else sub.get("default")
         text = " ".join(str(sub.get("description", "")).split()).replace("|", "\\|")
         yield f"| `{path}` | {_value(value) if has_default else 'required'} | {text} |"

@@ -38,7 +38,7 @@ def rate_models(t: np.ndarray, y: np.ndarray) -> RateFit:
         return RateFit(np.nan, np.nan, np.nan, np.nan, len(t))
     geo = np.polyfit(t, logy, 1)
     pow_ = np.polyfit(np.log10(t), logy, 1)
-    rss = lambda fit, x: float(np.sum((np.polyval(fit, x) - logy) ** 2))   # noqa: E731
+    rss = lambda fit, x: float(np.sum((np.polyval(fit, x) - logy) ** 2))
     return RateFit(rss(geo, t), rss(pow_, np.log10(t)), float(-geo[0]), float(-pow_[0]), len(t))
 
 
@@ -80,7 +80,7 @@ def ordered(values: np.ndarray, increasing: bool, margin: float = 2.0) -> Orderi
     seeds = values.shape[0]
     diffs = np.diff(values, axis=1)                                      # (seeds, groups - 1)
     total = values[:, -1] - values[:, 0]
-    se = lambda x: np.std(x, axis=0, ddof=1) / np.sqrt(seeds) if seeds > 1 else np.zeros_like(x[0])   # noqa: E731
+    se = lambda x: np.std(x, axis=0, ddof=1) / np.sqrt(seeds) if seeds > 1 else np.zeros_like(x[0])
     return Ordering(diffs.mean(0), se(diffs), float(total.mean()), float(se(total[:, None])[0]), margin)
 
 

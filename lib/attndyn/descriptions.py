@@ -2,8 +2,8 @@
 a sweep coordinate in the netCDF files."""
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Iterator
+from collections.abc import Iterator
+from functools import cache
 
 SPECIAL = {"optimizer": "optimizer (an entry of the study's `optimizers` table)",
            "seed": "seed (data and initialization)",
@@ -32,7 +32,7 @@ def _described(schema: dict, root: dict, seen: frozenset = frozenset()) -> Itera
         yield from _described(branch, root, seen)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(study: str) -> dict[str, str]:
     from .studies import get_study
 

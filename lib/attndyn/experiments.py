@@ -7,9 +7,10 @@ are the `optimizers` table's entry, then the experiment's `steps`, then its `ove
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
+from collections.abc import Mapping
+from functools import cache
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .config import deep_merge
 from .errors import ConfigError
@@ -219,7 +220,7 @@ def check_entry(study: str, entry: Mapping, where: str) -> None:
                     prefix=f"{where}.")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema(study: str) -> dict:
     """A study's full schema (read once per process)."""
     from .studies import get_study

@@ -45,8 +45,9 @@ def map_dataset(ds: xr.Dataset, m: MapSettings, statistic: Statistic, settings) 
         "passed": (over > 0).assign_attrs(long_name="the seed's run passes the criterion here",
                                           flag_meanings="fail pass")})
     out.attrs.update(claim=statistic.claim, criterion=criterion, threshold=threshold,
-                     map=m.name, statistic=m.statistic, axes=",".join(m.axes), fixed=json.dumps(m.fixed, sort_keys=True),
-                     boundary=m.boundary or "", claim_source=statistic.source)
+                     map=m.name, statistic=m.statistic, axes=",".join(m.axes),
+                     fixed=json.dumps(m.fixed, sort_keys=True), boundary=m.boundary or "",
+                     claim_source=statistic.source)
     return out
 
 

@@ -8,8 +8,9 @@ claim holds) and pass/fail, stores them as results/<study>/maps/<name>.nc and dr
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -97,9 +98,9 @@ def describe(m: MapSettings, statistic: Statistic, settings) -> str:
     boundary = f" Dashed: the boundary the spec predicts ({m.boundary})." if m.boundary else ""
     scale = " in log10" if statistic.log else ""
     if statistic.x is not None:                                   # drawn as curves, judged at their last x
-        reading = (f"one curve per grid point (colour: {list(m.axes)[0]}, line style: the other axis), the seed mean "
-                   f"of the statistic against {statistic.x_label}; dotted: the criterion, judged at each curve's "
-                   f"last point (the map's netCDF holds the margin and pass/fail per seed)")
+        reading = (f"one curve per grid point (colour: {next(iter(m.axes))}, line style: the other axis), "
+                   f"the seed mean of the statistic against {statistic.x_label}; dotted: the criterion, judged at "
+                   f"each curve's last point (the map's netCDF holds the margin and pass/fail per seed)")
     else:
         reading = (f"colour: margin{scale} (positive: the claim holds), mean over seeds; 'k/S': seeds where it "
                    f"holds; thick outline: every seed holds")

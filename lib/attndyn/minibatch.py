@@ -16,8 +16,8 @@ holds every seed's final weights `final_params` (R, P).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 import torch

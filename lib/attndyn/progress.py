@@ -27,8 +27,8 @@ class Progress:
         now = time.perf_counter()
         rate = (step - self.start) / max(now - self.t0, 1e-9)
         eta = (self.total - step) / rate if rate > 0 else float("nan")
-        log.info("%s step %d/%d (%.0f%%): loss of each run (seed) %s; %.1f steps/s; ETA %.0f s", self.what, step, self.total,
-                 100.0 * step / max(self.total, 1), fmt_list(losses), rate, eta)
+        log.info("%s step %d/%d (%.0f%%): loss of each run (seed) %s; %.1f steps/s; ETA %.0f s",
+                 self.what, step, self.total, 100.0 * step / max(self.total, 1), fmt_list(losses), rate, eta)
         self.last = now
         while self.next_step <= step:
             self.next_step += self.stride

@@ -11,15 +11,16 @@ import dataclasses
 import json
 import types
 import typing
-from functools import lru_cache
-from typing import Any, Mapping
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
 
 from .errors import ConfigError
 
 NoneType = type(None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hints(cls) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 

@@ -7,9 +7,9 @@ as NaN without disturbing the others, and checkpoints so that a killed job resum
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch

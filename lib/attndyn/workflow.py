@@ -132,6 +132,8 @@ class Plan:
 
     def final_targets(self, results: str = "results") -> list[str]:
         targets = [f"{results}/claims.csv", f"{results}/claims.html"]
+        if any(self.studies[study].settings.maps for study in self.studies):
+            targets += [f"{results}/sensitivity.csv", f"{results}/sensitivity.html"]
         for study in self.studies:
             targets += self.experiment_paths(study, results) + self.figure_paths(study, results)
             targets += [p for ext in ("nc", "png", "pdf") for p in self.map_paths(study, results, ext)]
@@ -160,7 +162,7 @@ def validated_plan(config: dict) -> Plan:
     config.clear()
     config.update(normalized)
     plan = Plan(config)
-    plan.studies                                       # cross-key errors surface here, before any job
+    _ = plan.studies                                   # cross-key errors surface here, before any job
     return plan
 
 

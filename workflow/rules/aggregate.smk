@@ -8,11 +8,11 @@ rule aggregate:
         f"logs/{{study}}/aggregate/{{experiment}}.log",
     conda:
         "../envs/attndyn.yaml"
-    params:
-        axes=lambda wc: list(PLAN.studies[wc.study].axes[wc.experiment]),
-        code=lambda wc: code_digest(wc.study, "aggregate"),
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        axes=lambda wc: list(PLAN.studies[wc.study].axes[wc.experiment]),
+        code=lambda wc: code_digest(wc.study, "aggregate"),
     script:
         "../scripts/aggregate.py"

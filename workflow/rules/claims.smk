@@ -5,18 +5,22 @@ rule claims:
         maps=lambda wc: PLAN.map_paths(wc.study, RESULTS),
     output:
         csv=f"{RESULTS}/{{study}}/claims.csv",
-        html=report(f"{RESULTS}/{{study}}/claims.html", category="{study}", subcategory="claims",
-                    caption="../report/claims.rst"),
+        html=report(
+            f"{RESULTS}/{{study}}/claims.html",
+            category="{study}",
+            subcategory="claims",
+            caption="../report/claims.rst",
+        ),
     log:
         "logs/{study}/claims.log",
     conda:
         "../envs/attndyn.yaml"
-    params:
-        settings=lambda wc: PLAN.study_params(wc.study),
-        code=lambda wc: code_digest(wc.study, "claims"),
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        settings=lambda wc: PLAN.study_params(wc.study),
+        code=lambda wc: code_digest(wc.study, "claims"),
     script:
         "../scripts/check_claims.py"
 
@@ -33,3 +37,17 @@ rule all_claims:
         "../envs/attndyn.yaml"
     script:
         "../scripts/join_claims.py"
+
+
+rule sensitivity:
+    input:
+        [path for study in config["studies"] for path in PLAN.map_paths(study, RESULTS)],
+    output:
+        csv=report(f"{RESULTS}/sensitivity.csv", category="claims", caption="../report/sensitivity.rst"),
+        html=report(f"{RESULTS}/sensitivity.html", category="claims", caption="../report/sensitivity.rst"),
+    log:
+        "logs/sensitivity.log",
+    conda:
+        "../envs/attndyn.yaml"
+    script:
+        "../scripts/sensitivity.py"

@@ -6,11 +6,11 @@ rule data:
         f"logs/{{study}}/data/{{dataset}}.log",
     conda:
         "../envs/attndyn.yaml"
-    params:
-        settings=lambda wc: PLAN.dataset_params(wc.study, wc.dataset),
-        code=lambda wc: code_digest(wc.study, "data"),
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        settings=lambda wc: PLAN.dataset_params(wc.study, wc.dataset),
+        code=lambda wc: code_digest(wc.study, "data"),
     script:
         "../scripts/make_data.py"

@@ -10,15 +10,15 @@ rule train:
         f"{RESULTS}/{{study}}/cells/{{experiment}}/{{cell}}.nc",
     log:
         f"logs/{{study}}/train/{{experiment}}/{{cell}}.log",
+    priority: lambda wc: PLAN.cell_priority(wc.study, wc.experiment, wc.cell)
     conda:
         "../envs/attndyn.yaml"
-    params:
-        cell=lambda wc: PLAN.cell_params(wc.study, wc.experiment, wc.cell),
-        code=lambda wc: code_digest(wc.study, "train"),
-    priority: lambda wc: PLAN.cell_priority(wc.study, wc.experiment, wc.cell)
     threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
+    params:
+        cell=lambda wc: PLAN.cell_params(wc.study, wc.experiment, wc.cell),
+        code=lambda wc: code_digest(wc.study, "train"),
     script:
         "../scripts/train_cell.py"

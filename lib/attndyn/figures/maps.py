@@ -42,8 +42,10 @@ def _outline(ax, passed: np.ndarray) -> None:
         for j in range(cols):
             if not passed[i, j]:
                 continue
-            for di, dj, seg in ((-1, 0, [(j - .5, j + .5), (i - .5, i - .5)]), (1, 0, [(j - .5, j + .5), (i + .5, i + .5)]),
-                                (0, -1, [(j - .5, j - .5), (i - .5, i + .5)]), (0, 1, [(j + .5, j + .5), (i - .5, i + .5)])):
+            for di, dj, seg in ((-1, 0, [(j - .5, j + .5), (i - .5, i - .5)]),
+                                (1, 0, [(j - .5, j + .5), (i + .5, i + .5)]),
+                                (0, -1, [(j - .5, j - .5), (i - .5, i + .5)]),
+                                (0, 1, [(j + .5, j + .5), (i - .5, i + .5)])):
                 ni, nj = i + di, j + dj
                 if not (0 <= ni < rows and 0 <= nj < cols and passed[ni, nj]):
                     ax.plot(*seg, color="black", lw=2.2)

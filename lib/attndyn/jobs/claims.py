@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..claims import concat_claims, read_claims, write_claims
 from ..claims_html import write_claims_page
@@ -9,6 +10,9 @@ from ..studies import get_study
 from ..maps import PREFIX as MAP_PREFIX
 from ..results import read_experiments, read_netcdf
 from .common import record_imports
+
+if TYPE_CHECKING:
+    from ..claims import Claim
 
 
 def run_claims(config: dict, study: str, inputs: list[str], out: str, maps: list[str] = (),

@@ -1,7 +1,7 @@
 """Build a registry optimizer (torch): the rule's class over a study's parameters, from typed settings."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from ..errors import ConfigError
 from . import elementwise, signgd, structure_aware

@@ -13,6 +13,8 @@ run of a batched ensemble has its own value (a learning-rate or beta sweep train
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 
 Hyper = float | torch.Tensor          # a number, or one value per run (R,)
@@ -114,7 +116,7 @@ class Adam(Elementwise):
     torch.optim.Adam state dict loads here and training continues step for step; a state dict with
     other keys is rejected with a ValueError at load time."""
 
-    STATE_KEYS = {"step", "exp_avg", "exp_avg_sq"}
+    STATE_KEYS: ClassVar[set[str]] = {"step", "exp_avg", "exp_avg_sq"}
 
     def __init__(self, params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
                  decoupled: bool = False):

@@ -6,8 +6,9 @@ registry is also where each rule's setting defaults live (the entry schema is ge
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,10 @@ COMMON_KEYS = {
     "lr_rule": ({"enum": ["constant", "inverse_smoothness"]}, "constant",
                 "constant = lr; inverse_smoothness = lr_scale / lambda_max(Hessian of each run's loss at init), "
                 "per run"),
-    "lr_scale": ({"type": "number", "exclusiveMinimum": 0}, 1.0, "c in eta = c / lambda_max (lr_rule inverse_smoothness)"),
-    "power_iters": ({"type": "integer", "minimum": 1}, 30, "power iterations for lambda_max (lr_rule inverse_smoothness)"),
+    "lr_scale": ({"type": "number", "exclusiveMinimum": 0}, 1.0,
+                 "c in eta = c / lambda_max (lr_rule inverse_smoothness)"),
+    "power_iters": ({"type": "integer", "minimum": 1}, 30,
+                    "power iterations for lambda_max (lr_rule inverse_smoothness)"),
 }
 
 

@@ -1,8 +1,9 @@
 """Typed optimizer settings: one resolved `optimizers:` entry of an experiment (torch-free)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import ConfigError
 from .rules import COMMON_KEYS, RULES
@@ -37,7 +38,8 @@ def optimizer_spec(name: str, entry: Mapping, where: str) -> OptimizerSpec:
     for key in own:
         if key not in known:
             allowed = ", ".join(sorted(known)) or "none"
-            raise ConfigError(f"config error: {where}.{key}: rule {rule!r} has no setting {key!r}; its settings: {allowed}")
+            raise ConfigError(f"config error: {where}.{key}: rule {rule!r} has no setting {key!r}; "
+                              f"its settings: {allowed}")
     settings = {k: own.get(k, s.default) for k, s in known.items()}
     problem = RULES[rule].check(settings) if RULES[rule].check else None
     if problem:

@@ -16,11 +16,15 @@ plan (torch-free) calls the checks.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from .rules import RULES
 from .spec import OptimizerSpec
+
+if TYPE_CHECKING:
+    import torch
 
 LINEAR_TARGETS = ("elementwise:GD", "elementwise:HeavyBall")     # updates linear in the gradient
 

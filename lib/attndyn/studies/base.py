@@ -4,9 +4,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..settings import as_plain, canonical_json
+
+if TYPE_CHECKING:
+    import torch
 
 
 def label(value: Any) -> str:

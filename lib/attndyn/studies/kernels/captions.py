@@ -56,7 +56,8 @@ def _optimizer_text(spec, n_train: int | None) -> str:
     if spec.steps is not None:
         length = f"{spec.steps} steps"
     else:
-        length = f"{spec.epochs} epochs" + (f" = {epochs_to_steps(spec.epochs, n_train, batch)} steps" if n_train else "")
+        length = f"{spec.epochs} epochs" + (f" = {epochs_to_steps(spec.epochs, n_train, batch)} steps"
+                                            if n_train else "")
     name = spec.rule if spec.name == spec.rule else f"{spec.name} ({spec.rule})"
     return f"{name} lr {spec.lr:g}, batch {spec.batch_size or 'full'}, {length}"
 
@@ -69,7 +70,8 @@ def task_settings(settings: Settings, experiment) -> str:
         text = (f"{data.size}x{data.size} images, path length {data.path_length}, {data.distractors} distractor(s), "
                 f"{data.n_train} training images")
     else:
-        text = f"max_len {data.max_len} bytes, {f'at most {data.subsample}' if data.subsample else 'all'} reviews per split"
+        text = (f"max_len {data.max_len} bytes, "
+                f"{f'at most {data.subsample}' if data.subsample else 'all'} reviews per split")
     n_train = data.n_train if task.kind == "pathfinder" else None
     for name in task.optimizers:
         text += "; " + _optimizer_text(experiment_optimizer_spec(settings, task, name), n_train)

@@ -2,8 +2,8 @@
 kernels'; an experiment with several optimizers gets one row of panels per optimizer (named in the titles)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import xarray as xr
@@ -73,7 +73,8 @@ def draw_s2(fig, row, ds: xr.Dataset, settings: Settings, experiment: KernelsExp
         offset = 0.93 if kernel == "softmax" else 1.07
         for s in sig:
             r = rel.sel(kernel=kernel, sigma_Q=s).values
-            row[1].scatter(np.full(len(r), s * offset), r, s=6, color=c, alpha=0.6, label=kernel if s == sig[0] else None)
+            row[1].scatter(np.full(len(r), s * offset), r, s=6, color=c, alpha=0.6,
+                           label=kernel if s == sig[0] else None)
         band(row[2], (ds["train_loss"] / ds["train_loss"].isel(step=0)).sel(kernel=kernel, sigma_Q=sig[-1])
              .clip(min=floor), color=c, logy=True, label=f"{kernel}, sigma_Q={sig[-1]}")
     row[0].set(xscale="log", xlabel="sigma_Q (init std of W_Q)", ylabel="fraction of seeds",

@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import itertools
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from ...config import load_yaml
@@ -35,7 +35,7 @@ def _where(experiment: KernelsExperiment) -> str:
     return f"kernels.experiments.{experiment.name}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _experiment_key_defaults() -> dict:
     """Schema defaults of the study's own experiment keys (a key a kind does not read must keep its default)."""
     props = load_yaml(Path(__file__).with_name("schema.yaml"))["$defs"]["experiment_extra"]["properties"]

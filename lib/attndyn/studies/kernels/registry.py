@@ -6,8 +6,8 @@ imports, which the code digest (codegraph, a static import graph) follows.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ...errors import ConfigError
 from .settings import S1Cell, S2Cell, S3Cell, TaskCell, TaskLandscapeCell

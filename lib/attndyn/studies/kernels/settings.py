@@ -6,8 +6,8 @@ The section (`Settings`) holds the blocks as configured; `experiment_data`, `exp
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Union
 
 from ...config import deep_merge
 from ...experiments import Experiment, LogSettings, StudySettings, check_block, experiment_optimizer, section_settings
@@ -91,7 +91,7 @@ class DataBlocks:
     text: TextData
 
 
-DataParams = Union[S1Data, S2Data, S3Data, PathfinderData, TextData]
+DataParams = S1Data | S2Data | S3Data | PathfinderData | TextData
 DATA_CLASSES = {"s1": S1Data, "s2": S2Data, "s3": S3Data, "pathfinder": PathfinderData, "text": TextData}
 
 

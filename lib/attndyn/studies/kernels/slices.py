@@ -3,7 +3,7 @@ filter-normalized random directions (Li et al. 2018), several direction pairs, t
 point, and the curvature at that point (top Hessian eigenvalue by power iteration on Hessian-vector products)."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch

@@ -19,7 +19,7 @@ KIND_OFFSET = {"dm1": 0, "planted": 1_000_003}    # distinct streams for the two
 def dm1_split(rng: np.random.Generator, n: int, c: DM1Data) -> dict[str, np.ndarray]:
     """One DM1 split: X (n, T, d), y (n,), relevant-token mask (n, T)."""
     T, d, M, S = c.T, c.d, c.M, c.S
-    n_rel = max(1, int(round(c.zeta * T)))
+    n_rel = max(1, round(c.zeta * T))
     y = rng.choice([-1.0, 1.0], size=n)                                      # (n,)
     relevant = np.zeros((n, T), dtype=bool)
     for i in range(n):

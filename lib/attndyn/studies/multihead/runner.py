@@ -71,7 +71,7 @@ def init_params(s: Cell, seeds: list[int], heads: Heads, d: int, loss_fn, ctx: R
 def build_problem(cell: CellSpec, data: dict, ctx: RunContext) -> tuple[Problem, dict]:
     """Parameters W (R, H, d, d), U (R, H, d), full-batch logistic loss, probes and optimizer."""
     s: Cell = cell.settings
-    optimizer = lambda params: build(s.optimizer, params.values(), lr=s.step_size)    # noqa: E731 eta = lr (sqrt(H))
+    optimizer = lambda params: build(s.optimizer, params.values(), lr=s.step_size)    # eta = lr (sqrt(H))
     return problem_for(s, data, list(s.data.seeds), s.heads, optimizer, ctx)
 
 
@@ -134,7 +134,7 @@ def train_batch(cell: CellSpec, datas: dict, ctx: RunContext):
     batch = cell.settings
     first, seeds = shared(batch.members), list(batch.members[0].data.seeds)
     specs = [dataclasses.replace(m.optimizer, lr=m.step_size) for m in batch.members]     # eta = lr (sqrt(H))
-    make = lambda params: build_members(specs, params.values(), len(seeds))             # noqa: E731
+    make = lambda params: build_members(specs, params.values(), len(seeds))
     heads = batch_heads(batch.members, len(seeds), ctx.device)
     problem, variables = problem_for(first, stacked_data(batch, datas), seeds * len(batch.members), heads, make, ctx)
     result = train(problem, ctx.checkpointing())

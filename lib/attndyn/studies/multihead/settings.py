@@ -1,12 +1,11 @@
 """Typed settings of the multihead study (torch-free). Defaults and meanings: schema.yaml."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from ...experiments import Experiment, LogSettings, StudySettings, section_settings
 from ...optim.spec import OptimizerSpec
-from ...settings import build
 
 OPTIMIZER_KEYS = ("lr_scaling",)            # multihead's own optimizer-entry keys (schema $defs.optimizer_extra)
 

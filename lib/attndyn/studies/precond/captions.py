@@ -25,9 +25,9 @@ CAPTIONS = {
         "lambda = 0, no renormalization) vs the full algorithm; E_inf and ||B||_op vs iteration. " + RECON,
     "figS3_conditioning":
         "S3 (not a paper figure; claim C8): Algorithm 1 from the N(0, 1) point with the whitening preconditioner vs "
-        "the identity-preconditioner ablation, on the well-conditioned Sigma and on the cond-100 Sigma (spec Sec. 2.3). "
-        "(a) E_inf vs iteration, each at its best rate (lowest final training loss among the rates stable in every "
-        "seed); (b) the lr sweep: final training loss vs lr (gaps: a seed diverged). " + RECON,
+        "the identity-preconditioner ablation, on the well-conditioned Sigma and on the cond-100 Sigma "
+        "(spec Sec. 2.3). (a) E_inf vs iteration, each at its best rate (lowest final training loss among the rates "
+        "stable in every seed); (b) the lr sweep: final training loss vs lr (gaps: a seed diverged). " + RECON,
 }
 
 

@@ -107,7 +107,8 @@ def _c3_curves(experiments: dict, settings: Settings) -> dict[str, xr.DataArray]
 def _c3_text(label: str, fits: list[FloorFit], windows: list[tuple[int, int]]) -> str:
     return (f"{label}: rho {seed_list([f.rho for f in fits])}, R^2 {seed_list([f.r2 for f in fits])}, RSS "
             f"geometric/power " + ", ".join(f"{fmt(f.rss_geometric)}/{fmt(f.rss_power)}" for f in fits)
-            + f" (best power k {seed_list([f.power_k for f in fits])}), t " + ", ".join(f"{a}..{b}" for a, b in windows))
+            + f" (best power k {seed_list([f.power_k for f in fits])}), t "
+            + ", ".join(f"{a}..{b}" for a, b in windows))
 
 
 def c3_geometric(experiments: dict, settings: Settings) -> Claim:

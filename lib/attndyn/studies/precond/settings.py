@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from ...errors import ConfigError
 from ...experiments import (Experiment, LogSettings, StudySettings, check_block, experiment_optimizer, run_seeds,

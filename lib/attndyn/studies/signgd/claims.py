@@ -35,7 +35,8 @@ def c1_linear_rate(ds: xr.Dataset, c: Checks) -> Claim:
         "law log L = a - k log t",
         f"train loss {seed_list(level)}; RSS geometric/power per seed "
         + ", ".join(f"{fmt(f.rss_geometric)}/{fmt(f.rss_power)}" for f in fits)
-        + f"; R^2 {', '.join(fmt(r) for r in r2)}; rate {fmt(np.mean([f.decades_per_step for f in fits]))} decades/step",
+        + f"; R^2 {', '.join(fmt(r) for r in r2)}; "
+          f"rate {fmt(np.mean([f.decades_per_step for f in fits]))} decades/step",
         ok, fails_if="a seed above the loss level, or a power law t^-k (a sublinear rate) fitting the window better",
         source=f"{SPEC} 'What the study must show' 1: 'drives the training loss to ~0 at a linear rate (straight "
                "line on a log-y axis)'; Sec. 7: 'SignGD converges at a linear rate, Adam at a sublinear rate'",
@@ -63,7 +64,8 @@ def c3_gd_generalizes(ds: xr.Dataset, c: Checks) -> Claim:
     loss, acc = final(ds, "test_loss").sel(optimizer="gd"), final(ds, "test_acc").sel(optimizer="gd")
     ok = bool((acc >= c.C3_gd_test_acc_min).all()) and bool((loss <= c.C3_gd_test_loss_max).all())
     return Claim("C3 GD generalizes on the same data",
-                 f"every seed: final GD test acc >= {c.C3_gd_test_acc_min:g} and test loss <= {c.C3_gd_test_loss_max:g}",
+                 f"every seed: final GD test acc >= {c.C3_gd_test_acc_min:g} "
+                 f"and test loss <= {c.C3_gd_test_loss_max:g}",
                  f"test acc {seed_list(acc)}; test loss {seed_list(loss)}", ok,
                  fails_if="a seed where GD ends below the accuracy or above the loss",
                  source=f"{SPEC} 'What the study must show' 5 and Sec. 10 C3: 'GD on the same data generalizes "
@@ -175,7 +177,8 @@ def c6_not_only_noise(ds: xr.Dataset, c: Checks) -> list[Claim]:
     out = []
     for snr in ds.snr.values:
         sub = ds.sel(snr=snr)
-        sign_loss, gd_loss = final(sub, "test_loss").sel(optimizer="signgd"), final(sub, "test_loss").sel(optimizer="gd")
+        sign_loss, gd_loss = (final(sub, "test_loss").sel(optimizer="signgd"),
+                              final(sub, "test_loss").sel(optimizer="gd"))
         gd_acc = final(sub, "test_acc").sel(optimizer="gd")
         ratio = sign_loss / gd_loss
         ok = bool(((ratio >= c.C6_loss_ratio_min) & (gd_acc >= c.C6_gd_test_acc_min)).all())
@@ -210,7 +213,7 @@ def c7_noisy_digits(ds: xr.Dataset, c: Checks) -> list[Claim]:
         Claim("C7 noisy digits: SignGD and Adam test accuracy drops faster with noise than GD's",
               f"every seed: test-acc drop from sigma_p={lo:g} to {hi:g} exceeds GD's by >= {margin:g} for SignGD "
               "and Adam",
-              "; ".join(f"{str(o)} drop {seed_list(drop.sel(optimizer=o))}" for o in ds.optimizer.values),
+              "; ".join(f"{o!s} drop {seed_list(drop.sel(optimizer=o))}" for o in ds.optimizer.values),
               bool(faster) and all(bool(f.all()) for f in faster),
               fails_if="a seed where SignGD's or Adam's accuracy drop is within the margin of GD's",
               source=source, depends_on=depends),

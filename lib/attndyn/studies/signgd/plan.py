@@ -36,7 +36,8 @@ def dataset_for(settings: Settings, experiment: Experiment, data_point: dict) ->
     for key, value in data_point.items():
         if key == "snr":
             if not (isinstance(value, (int, float)) and value > 0):
-                raise ConfigError(f"config error: signgd.experiments.{experiment.name}.sweep.snr: {value!r} must be > 0")
+                raise ConfigError(f"config error: signgd.experiments.{experiment.name}.sweep.snr: "
+                                  f"{value!r} must be > 0")
             values["sigma_p"] = float(sigma_p_for_snr(value, values["mu_norm"], values["s"]))
         else:
             values[key] = value

@@ -93,7 +93,7 @@ def train_batch(cell: CellSpec, datas: dict, ctx: RunContext):
     """Every member x seed as one ensemble (per-run hyperparameters), split back onto the batched axes."""
     batch = cell.settings
     first, seeds = shared(batch.members), list(batch.members[0].data.seeds)
-    make = lambda W: build_members([m.optimizer for m in batch.members], [W], len(seeds))   # noqa: E731
+    make = lambda W: build_members([m.optimizer for m in batch.members], [W], len(seeds))
     problem, variables = problem_for(first, stacked_data(batch, datas), seeds * len(batch.members), make,
                                      run_length(first.optimizer), ctx)
     result = train(problem, ctx.checkpointing())

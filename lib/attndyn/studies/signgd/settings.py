@@ -1,12 +1,11 @@
 """Typed settings of the signgd study (torch-free). Defaults and meanings: schema.yaml."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
-from ...experiments import Experiment, LogSettings, StudySettings, section_settings
+from ...experiments import LogSettings, StudySettings, section_settings
 from ...optim.spec import OptimizerSpec
-from ...settings import build
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class Tokens:
         """Sparse CSR S (R n L, R d), row (r, i, l) = token l of sample i of run r in run r's columns, and S^T."""
         if self._blocks is None:
             R, n, L = self.shape
-            position = torch.cat([torch.full_like(i, l) for l, i in enumerate(self.idx)], -1)  # (R, n, K)
+            position = torch.cat([torch.full_like(i, pos) for pos, i in enumerate(self.idx)], -1)  # (R, n, K)
             sample = torch.arange(R * n, device=position.device).reshape(R, n, 1)
             rows = sample * L + position
             cols = self._idx + self.d * torch.arange(R, device=position.device).reshape(R, 1, 1)
@@ -76,8 +76,8 @@ class Tokens:
         """X (R, n, L, d); for tests and small problems."""
         R, n, L = self.shape
         X = torch.zeros(R, n, L, self.d, dtype=self.val[0].dtype, device=self.val[0].device)
-        for l, (i, v) in enumerate(zip(self.idx, self.val)):
-            X[:, :, l].scatter_add_(-1, i, v)
+        for pos, (i, v) in enumerate(zip(self.idx, self.val)):
+            X[:, :, pos].scatter_add_(-1, i, v)
         return X
 
 

@@ -69,7 +69,7 @@ def loss_slices(model, settings: TaskLandscapeCell, landscape_subset) -> np.ndar
     base = [w.detach().clone() for w in weights]
     coords, grids = slice_coords(ls.range, ls.grid), []
     for d1, d2 in direction_pairs(base, ls.direction_pairs, ls.direction_seed, filter_dim=-1):
-        def loss_at(a: float, b: float) -> float:
+        def loss_at(a: float, b: float, d1=d1, d2=d2) -> float:
             with torch.no_grad():
                 for w, w0, u, v in zip(weights, base, d1, d2):
                     w.copy_(w0 + a * u + b * v)
@@ -120,7 +120,8 @@ def landscape_one_seed(seed: int, stage1: np.ndarray, settings: TaskLandscapeCel
 def stage1_weights(cell, ctx) -> xr.Dataset:
     """The task's Softmax cell (CellSpec.needs): its final weights and test accuracy per seed."""
     if not cell.needs or cell.needs[0] not in ctx.needed:
-        raise ValueError(f"the {cell.experiment} cell reads the weights of the Softmax cell {cell.needs}; none was given")
+        raise ValueError(f"the {cell.experiment} cell reads the weights of the Softmax cell {cell.needs}; "
+                         "none was given")
     return read_netcdf(ctx.needed[cell.needs[0]])
 
 

@@ -1,7 +1,7 @@
 """What the synthetic runs log (CF long_name/units) and the probes that measure it, each (R,) per run."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -133,7 +133,7 @@ def _s2_group(s, data: dict, ctx) -> tuple:
     p, sigmas = s.data.params, s.data.params.sigma_Q_grid
     W = tensors(data, ("W_K", "W_V", "W_O", "X", "W_Qstar", "Z"), ctx)
     X, Q_star, Z = W.pop("X"), W.pop("W_Qstar"), W.pop("Z")
-    rep = lambda t: torch.cat([t] * len(sigmas))                         # noqa: E731
+    rep = lambda t: torch.cat([t] * len(sigmas))
     W, X = {k: rep(v) for k, v in W.items()}, rep(X)
     if p.teacher_scale_rule == "match_sigma_Q":
         Q_star = torch.cat([Q_star * (sg / p.teacher_scale) for sg in sigmas])
