@@ -45,3 +45,22 @@ def test_the_caption_states_the_band_convention_the_figure_used(tmp_path):
     ax[0, 1].set_yscale("log")
     save(fig, tmp_path / "f.png", tmp_path / "f.pdf", "Cap.")
     assert (tmp_path / "f.png").stat().st_size > 1000 and (tmp_path / "f.pdf").stat().st_size > 1000
+
+
+def test_sequential_colours_read_on_white_and_are_ordered():
+    from attndyn.figures.common import sequential
+
+    colors = sequential(6)
+    assert len({tuple(c) for c in colors}) == 6 and min(contrast_on_white(c) for c in colors) >= 3.0
+    contrasts = [contrast_on_white(c) for c in colors]
+    assert contrasts == sorted(contrasts, reverse=True)            # dark to light
+
+
+def test_a_linear_band_on_a_log_axis_is_a_figure_bug(tmp_path):
+    import pytest
+
+    fig, ax = subplots(1, 1)
+    band(ax[0, 0], _values())
+    ax[0, 0].set_yscale("log")
+    with pytest.raises(ValueError, match="geometric|arithmetic"):
+        save(fig, tmp_path / "f.png", tmp_path / "f.pdf", "Cap.")

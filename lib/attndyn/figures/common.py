@@ -15,7 +15,7 @@ from ..checkpoint import atomic_write
 # Colour-blind-safe (Okabe-Ito / Tol hues), each at least 3:1 contrast on white (WCAG graphics), in cycle order.
 PALETTE = {"blue": "#0072B2", "vermillion": "#D55E00", "green": "#009E73", "purple": "#AA4499", "black": "#000000",
            "ochre": "#997700", "wine": "#882255", "grey": "#666666", "indigo": "#332288"}
-SEQUENTIAL = "viridis"                        # ordered values (H, n, ...): plt.cm.viridis(np.linspace(0, 0.85, k))
+SEQUENTIAL = ("plasma", 0.0, 0.62)            # ordered values (H, n, ...): the part of plasma >= 3:1 on white
 CAPTION_POINTS = 8.0
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "axes.grid": True, "grid.alpha": 0.3, "font.size": 9,
@@ -46,7 +46,23 @@ def band(ax, values: xr.DataArray, label: str | None = None, color=None, x: str 
     ax.fill_between(xs, lo.values, hi.values, color=line.get_color(), alpha=0.2, linewidth=0)
     conventions = getattr(ax.figure, "_attndyn_bands", set())
     ax.figure._attndyn_bands = conventions | {bool(logy)}
+    ax._attndyn_bands = getattr(ax, "_attndyn_bands", set()) | {bool(logy)}
     return line
+
+
+def check_bands(fig) -> None:
+    """One convention per panel: a log y-axis shows geometric bands only, a linear one arithmetic bands only."""
+    for ax in fig.axes:
+        kinds = getattr(ax, "_attndyn_bands", set())
+        if kinds and kinds != {ax.get_yscale() == "log"}:
+            raise ValueError(f"figure bug: panel {ax.get_title()!r} has a {ax.get_yscale()} y-axis but "
+                             f"{'geometric' if True in kinds else 'arithmetic'} bands (band(..., logy=...))")
+
+
+def sequential(count: int) -> list:
+    """`count` colours for ordered values (H, n, lr, ...), dark to light, each readable on white."""
+    name, low, high = SEQUENTIAL
+    return [plt.get_cmap(name)(x) for x in np.linspace(low, high, count)]
 
 
 def colors_for(names, known: dict[str, str]) -> dict[str, str]:
@@ -60,24 +76,32 @@ def colors_for(names, known: dict[str, str]) -> dict[str, str]:
     return {n: known[n] if n in known else spare[unknown.index(n) % len(spare)] for n in names}
 
 
-def _readable_log_ticks(fig) -> None:
-    """Log axes get decade labels as plain numbers where short (0.01 ... 100) and 10^k otherwise."""
-    from matplotlib.ticker import FuncFormatter, LogLocator
+def _log_label(value, _pos=None) -> str:
+    """A log-axis tick: plain where short (0.001 ... 1000), m x 10^k otherwise."""
+    if value <= 0:
+        return ""
+    exponent = int(np.floor(np.log10(value) + 1e-9))
+    mantissa = value / 10.0 ** exponent
+    if -3 <= exponent <= 3:
+        return f"{value:g}"
+    return f"$10^{{{exponent}}}$" if abs(mantissa - 1) < 1e-6 else f"${mantissa:g}\\times10^{{{exponent}}}$"
 
-    def fmt(value, _pos):
-        if value <= 0:
-            return ""
-        exponent = np.log10(value)
-        if abs(exponent - round(exponent)) > 1e-9:
-            return ""
-        # int() stays: numpy < 2 (pyproject allows >= 1.24) returns a numpy float from round() of a numpy float
-        return f"{value:g}" if -2 <= exponent <= 2 else f"$10^{{{int(round(exponent))}}}$"  # noqa: RUF046
+
+def _readable_log_ticks(fig) -> None:
+    """Log axes get labelled decades, and labelled 1-2-5 ticks where the axis spans less than two decades (so a
+    short log axis never shows a single label)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     for ax in fig.axes:
-        for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
-            if scale == "log":
-                axis.set_major_locator(LogLocator(base=10, numticks=8))
-                axis.set_major_formatter(FuncFormatter(fmt))
+        for axis, scale, limits in ((ax.xaxis, ax.get_xscale(), ax.get_xlim()), (ax.yaxis, ax.get_yscale(),
+                                                                                  ax.get_ylim())):
+            if scale != "log" or min(limits) <= 0:
+                continue
+            decades = abs(np.log10(limits[1]) - np.log10(limits[0]))
+            subs = (1.0, 2.0, 5.0) if decades < 2 else (1.0,)
+            axis.set_major_locator(LogLocator(base=10, subs=subs, numticks=12))
+            axis.set_major_formatter(FuncFormatter(_log_label))
+            axis.set_minor_formatter(NullFormatter())
 
 
 def figure_caption(fig, caption: str | None) -> str:
@@ -89,6 +113,7 @@ def figure_caption(fig, caption: str | None) -> str:
 def save(fig, png: str | Path, pdf: str | Path, caption: str | None = None) -> None:
     """Write PNG (150 dpi) and PDF atomically; the caption (with the band convention) is printed below the panels
     at 8 pt, log axes get readable decade labels."""
+    check_bands(fig)
     _readable_log_ticks(fig)
     text = figure_caption(fig, caption)
     if text:   # below the axes; bbox_inches="tight" grows the canvas to hold it

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .common import save, subplots
+from .common import save, sequential, subplots
 
 
 def wrapped(text: str, fig, points: float = 9.0) -> str:
@@ -62,8 +62,7 @@ def draw_map(result: xr.Dataset, boundary: tuple | None, png, pdf, caption: str)
     limit = float(finite.max()) if finite.size and finite.max() > 0 else 1.0      # all-NaN: no statistic anywhere
     import matplotlib.pyplot as plt
 
-    cmap = plt.get_cmap("RdBu").copy()
-    cmap.set_bad("#d9d9d9")                                          # grey: no statistic (e.g. degenerate runs)
+    cmap = plt.get_cmap("RdBu").with_extremes(bad="#d9d9d9")         # grey: no statistic (e.g. degenerate runs)
     image = ax.imshow(margin.values, cmap=cmap, vmin=-limit, vmax=limit, origin="lower", aspect="auto")
     fig.colorbar(image, ax=ax, label="margin, seed mean (> 0: holds)")
     for (i, j), k in np.ndenumerate(agree.values):
@@ -80,8 +79,8 @@ def draw_map(result: xr.Dataset, boundary: tuple | None, png, pdf, caption: str)
     if boundary is not None:
         bx, by, label = boundary
         ax.plot(cell_position(xs, bx), cell_position(ys, by) if axes[1] != "_row" else np.zeros(len(bx)),
-                "k--", lw=1.5, label=wrapped(label, fig, 8.0))
-        fig.legend(loc="outside lower center", fontsize=8, frameon=False)
+                "k--", lw=1.5, label=wrapped(label, fig, 10.0))
+        ax.legend(loc="upper left", fontsize=7, framealpha=0.85)
     ax.grid(False)
     save(fig, png, pdf, caption)
 
@@ -95,14 +94,13 @@ def draw_curves(result: xr.Dataset, x_of, x_label: str, png, pdf, caption: str) 
     the first axis, line style (then marker) = the second; the criterion's threshold dotted; legend outside."""
     import itertools
 
-    import matplotlib.pyplot as plt
 
     axes = result.attrs["axes"].split(",")
     values = result["statistic"].mean("seed")
     fig, ax = subplots(1, 1, width=6.0, height=4.2)
     ax = ax[0, 0]
     firsts, seconds = values[axes[0]].values, (values[axes[1]].values if len(axes) > 1 else [None])
-    colors = plt.cm.viridis(np.linspace(0.0, 0.85, len(firsts)))
+    colors = sequential(len(firsts))
     styles = [(LINE_STYLES[i % len(LINE_STYLES)], MARKERS[(i // len(LINE_STYLES)) % len(MARKERS)])
               for i in range(len(seconds))]                          # every value of the second axis drawn
     for (a, color), (b, (style, marker)) in itertools.product(zip(firsts, colors), zip(seconds, styles)):

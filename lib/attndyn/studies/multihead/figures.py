@@ -5,11 +5,10 @@ figure fig_dm1_optimizers: one column per H, one colour per optimizer (any regis
 name gets the next free colour and its name as label)."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
-from ...figures.common import band, colors_for, save, subplots
+from ...figures.common import band, colors_for, save, sequential, subplots
 from .figure_table import FIGURES
 
 OPT_TITLES = {"gd": "GD, eta = lr (constant)", "gd_sqrtH": "GD, eta = lr sqrt(H)",
@@ -45,7 +44,7 @@ def optimizer_row(axes, ds: xr.Dataset, opt: str, panels: tuple, slope: float | 
     """One optimizer: a panel per variable, a curve per H (viridis)."""
     sub = ds.sel(optimizer=opt)
     heads = sub.heads.values
-    colors = plt.cm.viridis(np.linspace(0.0, 0.9, len(heads)))
+    colors = sequential(len(heads))
     for ax, var in zip(axes, panels):
         ylabel, logy = PANELS[var]
         for H, color in zip(heads, colors):

@@ -5,7 +5,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.ticker import NullFormatter
 
-from ...figures.common import band, save, subplots
+from ...figures.common import band, save, sequential, subplots
 from ...results import final
 from .settings import CONDITIONING, FIG1, FIG2, TUNING, Settings
 from .styles import ABLATION_COLORS, ABLATION_LABELS, COLORS, label, ordered, palette
@@ -99,8 +99,8 @@ def figS1(experiments: dict, settings: Settings, png, pdf, caption) -> None:
     names = ordered(settings.experiments["scaling"].optimizers, ds.optimizer.values)
     fig, ax = subplots(1, 2, width=4.2)
     main = ds.sel(optimizer=names[0])
-    for i, n in enumerate(ds.n.values):
-        band(ax[0, 0], main.E_inf.sel(n=n), label=f"n = {n}", color=f"C{i}", logy=True)
+    for n, color in zip(ds.n.values, sequential(ds.sizes["n"])):
+        band(ax[0, 0], main.E_inf.sel(n=n), label=f"n = {n}", color=color, logy=True)
     ax[0, 0].set(yscale="log", xlabel="iteration t", ylabel="E_inf", title=f"(a) {label(names[0])}, E_inf vs t")
     ax[0, 0].legend()
     _floor_panel(ax[0, 1], ds, names)

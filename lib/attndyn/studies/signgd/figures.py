@@ -1,4 +1,4 @@
-"""Figures of the signgd study (spec Sec. 8). Each panel: mean over seeds with a +-1 std band."""
+"""Figures of the signgd study (spec Sec. 8). Bands: the project's one convention (figures.common.band)."""
 from __future__ import annotations
 
 import numpy as np
@@ -46,15 +46,26 @@ def fig1(experiments: dict, cfg: dict, png, pdf, caption) -> None:
     early = run.sel(step=run.step <= f.early_horizon)
     fig, ax = subplots(1, 4, width=3.6)
     neuron = shown_neuron(experiments["dynamics"], f)
+    key_noise = early.key_noise.isel(neuron=neuron)                                         # (step, sample)
+    ends_positive = key_noise.isel(step=-1).values > 0
+    counts = {True: int(ends_positive.sum()), False: int((~ends_positive).sum())}
+    labelled = set()
     for i in range(early.sizes["sample"]):
-        ax[0, 0].plot(early.step, early.key_noise.isel(neuron=neuron, sample=i), "o-", lw=0.8, ms=2)
-        ax[0, 1].plot(early.step, early.mean_value_noise.isel(sample=i), "o-", lw=0.8, ms=2)
+        sign = bool(ends_positive[i])
+        label = None if sign in labelled else f"sample ending {'> 0' if sign else '< 0'} ({counts[sign]})"
+        labelled.add(sign)
+        ax[0, 0].plot(early.step, key_noise.isel(sample=i), "o-", lw=0.8, ms=2,
+                      color=OPT_COLORS["adam"] if sign else OPT_COLORS["signgd"], label=label)
+        ax[0, 1].plot(early.step, early.mean_value_noise.isel(sample=i), "o-", lw=0.8, ms=2, color="#666666",
+                      label=f"one line per training sample ({early.sizes['sample']})" if i == 0 else None)
+    ax[0, 0].legend(fontsize=7)
+    ax[0, 1].legend(fontsize=7)
     ax[0, 0].set(xlabel="step t", ylabel="key noise <w_K,s, y_i xi_i>", title=f"(a) key noise, neuron {neuron}")
     ax[0, 1].set(xlabel="step t", ylabel="mean value noise <vbar, y_i xi_i>", title="(b) mean value noise")
     for a in ax[0, :2]:
         a.set_xticks(range(f.early_horizon + 1))
     late = ds.sel(step=ds.step <= f.late_horizon)
-    band(ax[0, 2], late.s11.mean("sample"), label="s11 (signal->signal)", color="#0072B2")
+    band(ax[0, 2], late.s11.mean("sample"), label="s11 (signal->signal)", color="#0072B2", logy=True)
     band(ax[0, 2], late.s21.mean("sample"), label="s21 (noise->signal)", color="#D55E00", logy=True)
     ax[0, 2].set(yscale="log", xlabel="step t", ylabel="softmax output (sample mean)", title="(c) softmax outputs")
     ax[0, 2].legend()
@@ -84,7 +95,7 @@ def fig2d(experiments: dict, cfg: dict, png, pdf, caption) -> None:
     for j, snr in enumerate(snrs):
         for opt in ds.optimizer.values:
             sub = ds.sel(snr=snr, optimizer=opt)
-            band(ax[0, j], sub.test_loss, label=str(opt), color=OPT_COLORS.get(str(opt)))
+            band(ax[0, j], sub.test_loss, label=str(opt), color=OPT_COLORS.get(str(opt)), logy=True)
             band(ax[1, j], sub.test_acc, label=str(opt), color=OPT_COLORS.get(str(opt)))
         ax[0, j].set(xscale="log", yscale="log", xlabel="step t", ylabel="test loss", title=f"SNR = {snr:g}")
         ax[1, j].set(xscale="log", xlabel="step t", ylabel="test accuracy", ylim=(0.4, 1.02))
