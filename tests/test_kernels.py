@@ -702,8 +702,9 @@ def test_landscape_cell_reads_the_softmax_cell_which_starts_first():
     plan = Plan(validate(_config()))
     assert plan.needed_cell_paths("kernels", "pathfinder_landscape", "optimizer-adam", "out") == [
         f"out/kernels/cells/pathfinder/{SOFTMAX_CELL}.nc"]
-    assert plan.cell_priority("kernels", "pathfinder", SOFTMAX_CELL) == 1
-    assert plan.cell_priority("kernels", "pathfinder", "kernel-gaussian__optimizer-adam") == 0
+    assert plan.cell_priority("kernels", "pathfinder", SOFTMAX_CELL) == 2
+    assert plan.cell_priority("kernels", "pathfinder", "kernel-gaussian__optimizer-adam") == 1   # a long task cell
+    assert plan.cell_priority("kernels", "s3", "optimizer-gd_s3") == 0
     assert plan.needed_cell_paths("kernels", "s3", "optimizer-gd_s3") == []
 
 

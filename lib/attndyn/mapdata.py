@@ -57,7 +57,8 @@ def summary(result: xr.Dataset) -> tuple[int, int, int, list[str]]:
     passes = result["passed"].sum("seed")
     seeds = result.sizes["seed"]
     flat = passes.stack(point=axes)
-    failing = [", ".join(f"{a}={_label(v)}" for a, v in zip(axes, np.atleast_1d(idx)))
+    failing = [", ".join(f"{a}={_label(bool(v) if result[a].dtype == bool else v)}"
+                         for a, v in zip(axes, np.atleast_1d(idx)))
                for idx, k in zip(flat["point"].values, flat.values) if k < seeds]
     return int((flat == seeds).sum()), int(((flat > 0) & (flat < seeds)).sum()), int((flat == 0).sum()), failing
 

@@ -61,6 +61,11 @@ class Study:
     def plan(self, settings):
         return self._module("plan").plan(settings)
 
+    def long_cell(self, cell) -> bool:
+        """Whether the study's plan marks this cell as long (it should start early: plan.long_cell, if defined)."""
+        judge = getattr(self._module("plan"), "long_cell", None)
+        return bool(judge(cell)) if judge is not None else False
+
     def caption(self, figure: str, settings, section: dict | None = None) -> str:
         """A figure's caption (the report's text and the figure's footer), ending with the claim rows the figure
         supports and the reconstructed or proposed values it depends on (from the study's config `section`)."""

@@ -24,8 +24,8 @@ from ...optim.step_size import check_step_rule
 from ...settings import as_plain, canonical_json, replace_path
 from ..base import CellSpec, DatasetSpec, FigureSpec, StudyPlan, point_id
 from .registry import KINDS, SCALE_MATCHED_KINDS, TASK_KINDS, Kind, figure_name, kind_of
-from .settings import (DATA_CLASSES, Dataset, KernelsExperiment, Landscape, Model, Settings, experiment_data,
-                       experiment_model, experiment_optimizer_spec)
+from .settings import (DATA_CLASSES, Dataset, KernelsExperiment, Landscape, Model, Settings, TaskCell,
+                       experiment_data, experiment_model, experiment_optimizer_spec)
 
 MODEL_KEYS = ("gaussian_rownorm", "gaussian_temperature")
 _TEXT_NOTICE_SHOWN = False
@@ -293,3 +293,9 @@ def plan(settings: Settings) -> StudyPlan:
     experiments = {name: planned[name] for name in settings.experiments if name in planned}
     return StudyPlan(settings, datasets, experiments, {name: axes[name] for name in experiments},
                      _figures(experiments, settings))
+
+
+def long_cell(cell) -> bool:
+    """LRA task cells (minibatch training of a Transformer per seed, minutes each) start early in a run."""
+    members = getattr(cell.settings, "members", (cell.settings,))
+    return any(isinstance(m, TaskCell) for m in members)
