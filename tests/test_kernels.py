@@ -705,6 +705,7 @@ def test_landscape_cell_reads_the_softmax_cell_which_starts_first():
     assert plan.cell_priority("kernels", "pathfinder", SOFTMAX_CELL) == 2
     assert plan.cell_priority("kernels", "pathfinder", "kernel-gaussian__optimizer-adam") == 1   # a long task cell
     assert plan.cell_priority("kernels", "s3", "optimizer-gd_s3") == 0
+    assert plan.cell_priority("kernels", "pathfinder_landscape", "optimizer-adam") == 1     # the reader, next
     assert plan.needed_cell_paths("kernels", "s3", "optimizer-gd_s3") == []
 
 

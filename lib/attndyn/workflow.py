@@ -118,11 +118,13 @@ class Plan:
                 for cells in sp.experiments.values() for cell in cells for need in cell.needs}
 
     def cell_priority(self, study: str, experiment: str, cell_id: str) -> int:
-        """2 for a cell another cell reads (it starts first, so the reader is not left at the end), 1 for a cell its
-        study marks as long (minutes, e.g. a minibatch task: started early, it does not end the run alone), else 0."""
+        """2 for a cell another cell reads (it starts first, so the reader is not left at the end); 1 for a reader of
+        another cell (it starts as soon as that one is done) and for a cell its study marks as long (minutes, e.g. a
+        minibatch task: started early, it does not end the run alone); else 0."""
         if (study, experiment, cell_id) in self._needed_cells:
             return 2
-        return int(get_study(study).long_cell(self.cell(study, experiment, cell_id)))
+        cell = self.cell(study, experiment, cell_id)
+        return int(bool(cell.needs) or get_study(study).long_cell(cell))
 
     def experiment_paths(self, study: str, results: str = "results") -> list[str]:
         return [f"{results}/{study}/{e}.nc" for e in self.studies[study].experiments]
