@@ -62,5 +62,5 @@ def test_a_linear_band_on_a_log_axis_is_a_figure_bug(tmp_path):
     fig, ax = subplots(1, 1)
     band(ax[0, 0], _values())
     ax[0, 0].set_yscale("log")
-    with pytest.raises(ValueError, match="geometric|arithmetic"):
+    with pytest.raises(ValueError, match=r"geometric|arithmetic"):
         save(fig, tmp_path / "f.png", tmp_path / "f.pdf", "Cap.")

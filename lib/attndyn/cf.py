@@ -95,10 +95,11 @@ def _labels(ds: xr.Dataset) -> xr.Dataset:
 
 def _flags(ds: xr.Dataset) -> xr.Dataset:
     """Booleans -> int8 flags 0/1 with flag_values and flag_meanings (the variable's own, else 'false true')."""
-    for name in [n for n, v in ds.variables.items() if v.dtype == bool and n not in ds.dims]:
+    for name in [n for n, v in ds.variables.items() if v.dtype == bool]:
         var = ds[name].variable
         flags = var.astype(np.int8)
-        flags.attrs = {**var.attrs, "flag_values": FLAGS, "flag_meanings": var.attrs.get("flag_meanings", "false true")}
+        flags.attrs = {**var.attrs, "flag_values": FLAGS, "flag_meanings": var.attrs.get("flag_meanings", "false true"),
+                       "units": "1"}                               # the checker wants units on a coordinate
         ds = ds.assign_coords({name: flags}) if name in ds.coords else ds.assign({name: flags})
     return ds
 

@@ -82,11 +82,12 @@ def closure(entries: list[str]) -> set[str]:
 
 
 def stage_entries(study: str, stage: str) -> list[str]:
-    """The modules a stage's job starts from: its job module and the study's module for that stage."""
+    """The modules a stage's job starts from: its job module, the job log every workflow script wraps it in
+    (workflow/scripts/*.py), and the study's module for that stage."""
     from .studies import STAGE_MODULES, get_study
 
     package = get_study(study).package
-    return [f"{ROOT}.jobs.{stage}"] + [f"{package}.{m}" for m in STAGE_MODULES[stage]]
+    return [f"{ROOT}.jobs.{stage}", f"{ROOT}.jobs.log"] + [f"{package}.{m}" for m in STAGE_MODULES[stage]]
 
 
 def stage_modules(study: str, stage: str) -> set[str]:

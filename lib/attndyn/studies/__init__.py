@@ -15,8 +15,10 @@ A job imports only its stage's module (STAGE_MODULES); the code digest of each s
 """
 from __future__ import annotations
 
+import copy
 import importlib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 
@@ -32,6 +34,13 @@ STAGE_MODULES: dict[str, tuple[str, ...]] = {
 }
 
 
+@cache
+def _schema(name: str) -> dict:
+    from ..config import load_yaml, study_schema
+
+    return study_schema(load_yaml(Path(__file__).with_name(name) / "schema.yaml"))
+
+
 @dataclass(frozen=True)
 class Study:
     """A study package's API; each method imports only the module it needs."""
@@ -42,9 +51,8 @@ class Study:
         return importlib.import_module(f"{self.package}.{name}")
 
     def schema(self) -> dict:
-        from ..config import load_yaml, study_schema
-
-        return study_schema(load_yaml(Path(__file__).with_name(self.name) / "schema.yaml"))
+        """The study's config schema (parsed once per process; a copy, so callers may change it)."""
+        return copy.deepcopy(_schema(self.name))
 
     def settings(self, section: dict, top: dict):
         """The study's typed settings from its normalized config section."""

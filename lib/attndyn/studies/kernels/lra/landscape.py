@@ -155,5 +155,5 @@ def train_task_landscape(cell, data: dict, ctx) -> xr.Dataset:
     ds = stack([_kernel_dataset(runs, kernel, grid, cell, ctx, t0) for kernel in s.kernels], "kernel")
     ds["stage1_test_acc"] = ("seed", final(stage1, "test_acc").sel(seed=list(s.seeds)).values,
                              {"long_name": "test accuracy at the end of stage 1 (the softmax arm of the task)"})
-    ds["step"].attrs.update(long_name="stage-2 optimizer step (minibatch)", units="step")
+    ds["step"].attrs.update(long_name="stage-2 optimizer step (minibatch)", units="1")
     return ds

@@ -51,7 +51,7 @@ def _train_member(member, coords: dict, ctx, tag: str) -> tuple[xr.Dataset, floa
                          task_schedule(s, len(member.data["y_train"])), tuple(LRA_VARS),
                          lambda seed: ctx.checkpointing(f"{tag}.seed{seed}"))
     ds = cell_dataset(result, LRA_VARS, s.seeds, coords, ctx.provenance)
-    ds["step"].attrs.update(long_name="optimizer step (minibatch)", units="step")
+    ds["step"].attrs.update(long_name="optimizer step (minibatch)", units="1")
     ds["final_params"] = (("seed", "param"), result.extra["final_params"],
                           {"long_name": "final weights, all parameters flattened in the model's parameter order"})
     return ds, result.wall_time
