@@ -7,7 +7,7 @@ CAPTIONS = {
     "fig1_spectral_vs_sgd":
         "Fig. 1: linear regression through one softmax self-attention layer; Algorithm 1 with the spectral "
         "initialization vs SGD initialized with every parameter i.i.d. N(0, 1). Panels: E_inf (Theorem 1), training "
-        "loss, finite-context test risk vs iteration (log y); mean +- 1 sd over seeds. Baselines of claim C1 (not in "
+        "loss, finite-context test risk vs iteration (log y), over seeds. Baselines of claim C1 (not in "
         "the paper's figure): dotted, SGD from the N(0, 1) point at its best rate of the lr sweep sgd_tuning (the dot "
         "marks the step with as many examples processed as Algorithm 1 at the compared time); dash-dotted, the trivial "
         "predictor A = B = 0 (1/2 ||M Sigma^(1/2)||_F^2, seed geometric mean). " + RECON,

@@ -58,7 +58,7 @@ def _compare(ds: xr.Dataset, settings: Settings, pair: tuple[str, ...], extras: 
         _draw_references(ax[0, k], metric, refs)
         ax[0, k].set(yscale="log", xscale="symlog", xlabel="iteration t (symlog)", ylabel=METRICS[metric])
         ax[0, k].set_xlim(left=0)
-    ax[0, 0].legend()
+    fig.legend(*ax[0, 0].get_legend_handles_labels(), loc="outside upper center", ncol=2, fontsize=8)  # off the curves
     save(fig, png, pdf, caption)
 
 

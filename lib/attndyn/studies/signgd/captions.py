@@ -18,7 +18,7 @@ CAPTIONS = {
         "Fig. 2d: test loss (log axis) and test accuracy at SNR 0.5 and 1.0 (SNR = ||mu|| / (sigma_p sqrt(s)), "
         "[PROPOSED]). GD's test loss falls by orders of magnitude on the same data, while SignGD's and Adam's stay "
         "near log 2 (their test accuracy can still rise, e.g. to ~0.95 at SNR 1): poor generalization is not "
-        "solely due to data noise. Bands: +-1 std over seeds. " + RECON,
+        "solely due to data noise. " + RECON,
     "fig_noisy_digits":
         "Noisy-digits stand-in for noisy MNIST [PROPOSED]: scikit-learn 8x8 digits as the signal token plus a "
         "sparse Gaussian noise token of std sigma_p. Final train loss, test loss and test accuracy against "
