@@ -22,7 +22,8 @@ CAPTIONS = {
     "fig_dm1_optimizers":
         "Cross-study question (none of the papers asked it): SignGD and Adam beside GD on the multi-head DM1 "
         "model, H swept. One column per number of heads H; rows: train loss, test loss, attn-score; one colour "
-        "per optimizer (over trials; the band convention is stated below). Step sizes are constant in H (SignGD lr [PROPOSED]). "
+        "per optimizer (over trials; the band convention is stated below). Step sizes are constant in H "
+        "(SignGD lr [PROPOSED]). "
         + RECON,
 }
 
