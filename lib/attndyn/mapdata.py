@@ -57,12 +57,13 @@ def summary(result: xr.Dataset) -> tuple[int, int, int, list[str]]:
     passes = result["passed"].sum("seed")
     seeds = result.sizes["seed"]
     flat = passes.stack(point=axes)
-    failing = [", ".join(f"{a}={_label(bool(v) if result[a].dtype == bool else v)}"
+    failing = [", ".join(f"{a}={grid_label(bool(v) if result[a].dtype == bool else v)}"
                          for a, v in zip(axes, np.atleast_1d(idx)))
                for idx, k in zip(flat["point"].values, flat.values) if k < seeds]
     return int((flat == seeds).sum()), int(((flat > 0) & (flat < seeds)).sum()), int((flat == 0).sum()), failing
 
 
-def _label(value) -> str:
+def grid_label(value) -> str:
+    """A grid value as text: numbers with :g, everything else (booleans, labels) as str."""
     return f"{value:g}" if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool) \
         else str(value)

@@ -8,11 +8,11 @@ from dataclasses import asdict, dataclass
 from html import escape
 from pathlib import Path
 
-import numpy as np
 import xarray as xr
 
 from .caption_notes import TAG
 from .checkpoint import atomic_write
+from .mapdata import grid_label
 
 COLUMNS = ("study", "map", "claim", "axis", "tag", "verdict_by_value", "verdict_changes")
 
@@ -57,10 +57,6 @@ def axis_tag(keys: dict[str, str], axis: str) -> str:
     return ""
 
 
-def _label(value) -> str:
-    return f"{value:g}" if isinstance(value, (int, float, np.number)) and not isinstance(value, bool) else str(value)
-
-
 def map_sensitivity(study: str, result: xr.Dataset, keys: dict[str, str]) -> list[SensitivityRow]:
     """One row per axis of a map dataset (axes..., seed[, ...]): where every seed passes, per value of the axis."""
     axes = result.attrs["axes"].split(",")
@@ -69,7 +65,7 @@ def map_sensitivity(study: str, result: xr.Dataset, keys: dict[str, str]) -> lis
     for axis in axes:
         others = [a for a in axes if a != axis]
         per_value = holds.transpose(axis, *others).values.reshape(holds.sizes[axis], -1)             # (values, points)
-        text = "; ".join(f"{axis}={_label(v)}: holds at {int(row.sum())} of {row.size}"
+        text = "; ".join(f"{axis}={grid_label(v)}: holds at {int(row.sum())} of {row.size}"
                          for v, row in zip(holds[axis].values, per_value))
         changes = bool((per_value.any(axis=0) & ~per_value.all(axis=0)).any())
         rows.append(SensitivityRow(study, result.attrs["map"], result.attrs["claim"], axis, axis_tag(keys, axis),
