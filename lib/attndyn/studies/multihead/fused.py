@@ -14,9 +14,12 @@ against autograd through `model.forward` and finite differences.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
+from ...kernels import short_softmax
 from .model import Heads, head_factor
 
 
@@ -34,23 +37,39 @@ def _unpool(da: torch.Tensor, T: int, pooling: str) -> torch.Tensor:
     return dA
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """Tokens X (R, n, T, d) and the transposed copies the products read, built once per problem (data are fixed)."""
+    X: torch.Tensor
+    keys: torch.Tensor         # (R n, d, T): X_i^T of every sample
+    columns: torch.Tensor      # (R, d, n T): X^T of every run
+
+
+def prepare(X: torch.Tensor) -> Inputs:
+    """Inputs of tokens X (R, n, T, d)."""
+    R, n, T, d = X.shape
+    return Inputs(X, X.reshape(R * n, T, d).transpose(1, 2).contiguous(),
+                  X.reshape(R, n * T, d).transpose(1, 2).contiguous())
+
+
 class FusedLoss(torch.autograd.Function):
     """losses (R,) of the logistic risk; gradients w.r.t. W and U (X, y are data)."""
 
     @staticmethod
-    def forward(ctx, W, U, X, y, kappa, pooling: str, temperature: float):              # kappa: float or (R, 1)
+    def forward(ctx, W, U, inputs: Inputs, y, kappa, pooling: str, temperature: float):  # kappa: float or (R, 1)
+        X = inputs.X
         R, n, T, d = X.shape
         H = W.shape[1]
         XW = X.reshape(R, n * T, d) @ W.permute(0, 2, 1, 3).reshape(R, d, H * d)       # (R, nT, H d)
-        Z = XW.reshape(R * n, T * H, d) @ X.reshape(R * n, T, d).transpose(1, 2)        # (R n, T H, T)
+        Z = XW.reshape(R * n, T * H, d) @ inputs.keys                                # (R n, T H, T)
         if temperature != 1.0:
             Z = Z / temperature
-        A = torch.softmax(Z.reshape(R, n, T, H, T), dim=-1)
+        A = short_softmax(Z.reshape(R, n, T, H, T))
         a = _pool(A, pooling)                                                          # (R, n, H, T)
-        v = (X @ U.transpose(1, 2)[:, None]).transpose(-1, -2)                        # (R, n, H, T)
+        v = (X.reshape(R, n * T, d) @ U.transpose(1, 2)).reshape(R, n, T, H).transpose(-1, -2)   # (R, n, H, T)
         phi = kappa * (a * v).sum((-1, -2))                                            # (R, n)
         ctx.save_for_backward(X, y, A, a, v, phi)
-        ctx.kappa, ctx.pooling, ctx.temperature = kappa, pooling, temperature
+        ctx.kappa, ctx.pooling, ctx.temperature, ctx.columns = kappa, pooling, temperature, inputs.columns
         return F.softplus(-y * phi).mean(-1)
 
     @staticmethod
@@ -59,21 +78,23 @@ class FusedLoss(torch.autograd.Function):
         R, n, T, d = X.shape
         H = A.shape[3]
         g = ctx.kappa * grad[:, None] * (-y * torch.sigmoid(-y * phi)) / n             # dL/df (R, n)
-        dU = torch.einsum("rnhs,rnsd->rhd", g[..., None, None] * a, X)                # dv = g a
-        dA = _unpool(g[..., None, None] * v, T, ctx.pooling)                           # (R, n, T, H, T)
-        dZ = A * (dA - (A * dA).sum(-1, keepdim=True))
+        ga = (g[..., None, None] * a).permute(0, 2, 1, 3).reshape(R, H, n * T)            # dv = g a
+        dU = ga @ X.reshape(R, n * T, d)                                               # (R, H, d)
+        AdA = A * _unpool(g[..., None, None] * v, T, ctx.pooling)                      # (R, n, T, H, T)
+        dZ = torch.addcmul(AdA, A, AdA.sum(-1, keepdim=True), value=-1.0)              # A (dA - sum_s A dA)
         if ctx.temperature != 1.0:
             dZ = dZ / ctx.temperature
         Y = dZ.reshape(R * n, T * H, T) @ X.reshape(R * n, T, d)                      # (R n, T H, d)
-        dW = X.reshape(R, n * T, d).transpose(1, 2) @ Y.reshape(R, n * T, H * d)      # (R, d, H d)
+        dW = ctx.columns @ Y.reshape(R, n * T, H * d)                                 # (R, d, H d)
         return dW.reshape(R, d, H, d).permute(0, 2, 1, 3), dU, None, None, None, None, None
 
 
-def fused_loss(W: torch.Tensor, U: torch.Tensor, X: torch.Tensor, y: torch.Tensor, heads: Heads,
+def fused_loss(W: torch.Tensor, U: torch.Tensor, X: torch.Tensor | Inputs, y: torch.Tensor, heads: Heads,
                pooling: str = "mean", head_scaling: str = "1/sqrt(H)", temperature: float = 1.0) -> torch.Tensor:
     """Training losses (R,) for stored heads W (R, H_s, d, d), U (R, H_s, d) standing for `heads` heads (H, or
-    one H per run (R,))."""
+    one H per run (R,)); X (R, n, T, d) or its `prepare`d Inputs (what a train step passes)."""
+    inputs = X if isinstance(X, Inputs) else prepare(X)
     kappa = head_factor(head_scaling, heads, W.shape[1])
     if isinstance(kappa, torch.Tensor):
-        kappa = kappa.to(X.dtype)[:, None]                                             # (R, 1) against (R, n)
-    return FusedLoss.apply(W, U, X, y, kappa, pooling, temperature)
+        kappa = kappa.to(W.dtype)[:, None]                                             # (R, 1) against (R, n)
+    return FusedLoss.apply(W, U, inputs, y, kappa, pooling, temperature)

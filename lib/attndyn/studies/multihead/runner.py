@@ -16,7 +16,7 @@ from ...optim.elementwise import per_run
 from ...optim.spec import run_length
 from ...train import Problem, train
 from ..base import CellSpec, RunContext
-from .fused import fused_loss
+from .fused import fused_loss, prepare
 from .model import Heads, random_params, zero_params
 from .probes import COMMON_VARS, DM1_VARS, PLANTED_VARS, make_probe
 from .settings import Cell
@@ -82,9 +82,10 @@ def problem_for(s: Cell, data: dict, seeds: list[int], heads: Heads, make_optimi
     model, t = s.model, to_torch(data, ctx)
     splits = {"train": (t["X_train"], t["y_train"]), "test": (t["X_test"], t["y_test"])}   # (R, n, T, d), (R, n)
     X, y = splits["train"]
+    inputs = prepare(X)
 
     def full_loss(params):                                            # the fused engine (fused.py), exact
-        return fused_loss(params["W"], params["U"], X, y, heads, model.pooling, model.head_scaling,
+        return fused_loss(params["W"], params["U"], inputs, y, heads, model.pooling, model.head_scaling,
                           model.temperature)
 
     params = init_params(s, seeds, heads, X.shape[-1], full_loss, ctx)
