@@ -8,21 +8,23 @@ al. 2018: each column of a direction scaled to the norm of that column of theta*
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
-import xarray as xr
 
 from ....optim.spec import run_length
 from ....optim.step_size import lambda_max
-from ....results import cell_dataset
 from ....train import train
-from ..metrics import slice_roughness
 from ..runs import stack, tensors
 from ..settings import KernelOptions
 from ..slices import direction_pairs, slice_coords, slice_grid
 from .model import forward, squared_loss
 from .probes import SYNTH_VARS, regression_loss
 from .problem import TRAINED, synthetic_problem
+
+if TYPE_CHECKING:                                  # xarray: imported once training is done (start-up)
+    import xarray as xr
 
 
 def loss_grid(W: dict, X, y, kernel: str, options: KernelOptions, d1: dict, d2: dict,
@@ -55,6 +57,8 @@ def centre_curvature(W: dict, X, y, kernel: str, options: KernelOptions, names, 
 def _slice(ds: xr.Dataset, W: dict, X, y, kernel: str, cell) -> xr.Dataset:
     """Add to one kernel's dataset the 2-D slices around the stage-2 end point (one per direction pair), their
     roughness and the curvature at the centre."""
+    from ..metrics import slice_roughness
+
     s = cell.settings
     ls, names = s.landscape, TRAINED[s.landscape.params]
     coords = slice_coords(ls.range, ls.grid)
@@ -80,6 +84,8 @@ def train_s3(cell, data: dict, ctx) -> xr.Dataset:
     stage1, _ = synthetic_problem(W, X, y, TRAINED["attention"], "softmax", s.attention, s.optimizer, s.log,
                                   ls.stage1_steps or run_length(s.optimizer))
     train(stage1, ctx.checkpointing(".stage1"))
+    from ....results import cell_dataset                           # xarray: once training has started (start-up)
+
     start, parts = _detached(W), []
     for kernel in s.kernels:
         W = _detached(start)

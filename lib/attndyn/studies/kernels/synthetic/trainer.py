@@ -11,18 +11,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
-import xarray as xr
 
 from ....optim.spec import run_length
-from ....results import cell_dataset
 from ....train import TrainResult, train
 from ..runs import finish, members, stack, tensors, unique_members
 from ..settings import KernelOptions
 from .model import forward, per_run_options, run_options, wv_floor
 from .probes import SYNTH_VARS
 from .problem import TRAINED, step_sizes, synthetic_problem
+
+if TYPE_CHECKING:                                  # xarray: imported once training is done (start-up)
+    import xarray as xr
 
 
 def _pad(a: np.ndarray, axis_sizes: dict) -> np.ndarray:
@@ -49,6 +52,13 @@ def split_runs(result: TrainResult, groups: int) -> list[TrainResult]:
             for g in range(groups)]
 
 
+def _axis(name: str, values) -> xr.DataArray:
+    """A new stacking dimension `name` with coordinate `values`."""
+    import xarray as xr
+
+    return xr.DataArray(list(values), dims=name, name=name)
+
+
 def _step_size_var(eta: np.ndarray) -> tuple:
     return ("seed", eta, {"long_name": "GD step size (lr_rule)"})
 
@@ -56,6 +66,8 @@ def _step_size_var(eta: np.ndarray) -> tuple:
 def _s1_part(result: TrainResult, eta: np.ndarray, floor: np.ndarray, D: int, Nn: int, seeds, coords: dict,
              kernel: str, ctx) -> xr.Dataset:
     """One D of one kernel: its runs' curves; sigma_Nn = 0 exactly below the threshold (rank < Nn)."""
+    from ....results import cell_dataset
+
     ds = cell_dataset(result, SYNTH_VARS, seeds, {**coords, "kernel": kernel}, ctx.provenance)
     if D < Nn:
         ds["feat_sigma_min"] = ds["feat_sigma_min"] * 0.0
@@ -99,7 +111,7 @@ def _s1_kernel(group: list, kernel: str, coords: dict, ctx) -> tuple[list[xr.Dat
     for m in range(len(group)):
         parts = [_s1_part(res, e, f, D, Nn, s.seeds, coords, kernel, ctx)
                  for D, (res, e, f) in zip(Ds, blocks[m * len(Ds):(m + 1) * len(Ds)])]
-        out.append(stack(parts, xr.DataArray(list(Ds), dims="D", name="D")))
+        out.append(stack(parts, _axis("D", Ds)))
     return out, result.wall_time
 
 
@@ -146,6 +158,8 @@ def _s2_group(s, data: dict, ctx) -> tuple:
 
 def _s2_parts(result: TrainResult, eta: np.ndarray, y: torch.Tensor, s, coords: dict, ctx) -> list[xr.Dataset]:
     """One member's runs (its block of the ensemble) as per-sigma_Q datasets."""
+    from ....results import cell_dataset
+
     parts, sigmas = [], s.data.params.sigma_Q_grid
     ynorm = np.split(torch.sqrt((y ** 2).sum((1, 2))).cpu().numpy(), len(sigmas))
     for res, e, yn in zip(split_runs(result, len(sigmas)), np.split(eta, len(sigmas)), ynorm):
@@ -168,7 +182,7 @@ def train_s2(cell, data: dict, ctx) -> xr.Dataset:
     problem, eta = synthetic_problem(W, X, y, TRAINED["wq"], s.kernel, options, s.optimizer, s.log,
                                      run_length(s.optimizer), eta=eta)
     result = train(problem, ctx.checkpointing(""))
-    sigmas = xr.DataArray(list(s.data.params.sigma_Q_grid), dims="sigma_Q", name="sigma_Q")
+    sigmas = _axis("sigma_Q", s.data.params.sigma_Q_grid)
     blocks = zip(split_runs(result, len(distinct)), np.split(eta, len(distinct)),
                  torch.split(y, len(y) // len(distinct)), distinct)
     parts = [stack(_s2_parts(res, e, yy, m.settings, cell.coords, ctx), sigmas) for res, e, yy, m in blocks]
