@@ -3,13 +3,13 @@ project's own two tricks (sparse tokens on the active coordinates; tied heads un
 PyTorch engine on the same initial parameters and data.
 
     pip install -e ".[bench]"
-    python benchmarks/fused_reference.py [--steps 300] [--check-steps 60] [--repeat 3]
+    python benchmarks/fused_reference.py [--steps 300] [--check-steps 60] [--repeat 7] [--only signgd|multihead]
 
 One run checks that both engines give the same per-step training losses (relative difference <= 1e-10, float64)
-from the same initial point, then times each engine on one thread and prints run-steps/s and their ratio. Cells:
-the signgd `dynamics` SignGD cell with 16 seeds (default sizes) and the multihead DM1 constant-step GD cell with
-H = 10 and the 5 default trials. Compilation time is excluded from JAX's rate; the PyTorch rate is what a train job
-does per step (probes off).
+from the same initial point, then times each engine on one thread (best of --repeat runs, the engines taking turns,
+so a busy machine slows both alike) and prints run-steps/s and their ratio. Cells: the signgd `dynamics` SignGD
+cell with 16 seeds (default sizes) and the multihead DM1 constant-step GD cell with H = 10 and the 5 default trials.
+Compilation time is excluded from JAX's rate; the PyTorch rate is what a train job does per step (probes off).
 """
 from __future__ import annotations
 
@@ -100,25 +100,29 @@ def torch_losses(problem, steps: int) -> np.ndarray:
     return np.stack(seen)
 
 
-def torch_rate(factory, steps: int, repeat: int) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        problem, _ = factory()
-        problem.steps, problem.grid = steps, np.array([], dtype=np.int64)      # no probes: training steps only
-        start = time.perf_counter()
-        train(problem)
-        best = min(best, time.perf_counter() - start)
-    return steps / best
+def torch_seconds(factory, steps: int) -> float:
+    problem, _ = factory()
+    problem.steps, problem.grid = steps, np.array([], dtype=np.int64)          # no probes: training steps only
+    start = time.perf_counter()
+    train(problem)
+    return time.perf_counter() - start
 
 
-def jax_rate(jax_losses, inputs, steps: int, repeat: int) -> float:
-    jax_losses(inputs, steps)                                     # compile (and warm up) once
-    best = np.inf
+def jax_seconds(jax_losses, inputs, steps: int) -> float:
+    start = time.perf_counter()
+    jax_losses(inputs, steps)
+    return time.perf_counter() - start
+
+
+def rates(case: Case, steps: int, repeat: int) -> tuple[float, float]:
+    """Run-steps/s of each engine, best of `repeat` timings taken in turns (a busy machine slows both alike)."""
+    inputs = case.problem_factory(steps)[1]
+    case.jax_losses(inputs, steps)                                               # compile (and warm up) once
+    torch_best = jax_best = np.inf
     for _ in range(repeat):
-        start = time.perf_counter()
-        jax_losses(inputs, steps)
-        best = min(best, time.perf_counter() - start)
-    return steps / best
+        torch_best = min(torch_best, torch_seconds(lambda: case.problem_factory(steps), steps))
+        jax_best = min(jax_best, jax_seconds(case.jax_losses, inputs, steps))
+    return steps * case.runs / torch_best, steps * case.runs / jax_best
 
 
 def compare(case: Case, check_steps: int, steps: int, repeat: int) -> dict:
@@ -127,8 +131,7 @@ def compare(case: Case, check_steps: int, steps: int, repeat: int) -> dict:
     rel = float(np.max(np.abs(ours - theirs) / np.maximum(np.abs(theirs), 1e-300)))
     if not rel <= 1e-10:
         raise SystemExit(f"{case.name}: losses differ by {rel:.3g} (relative) - the engines disagree")
-    torch_speed = torch_rate(lambda: case.problem_factory(steps), steps, repeat) * case.runs
-    jax_speed = jax_rate(case.jax_losses, case.problem_factory(steps)[1], steps, repeat) * case.runs
+    torch_speed, jax_speed = rates(case, steps, repeat)
     return {"cell": case.name, "max rel loss diff": rel, "torch run-steps/s": torch_speed,
             "jax run-steps/s": jax_speed, "torch / jax": torch_speed / jax_speed}
 
@@ -137,9 +140,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--check-steps", type=int, default=60)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--seeds", type=int, default=16)
     parser.add_argument("--heads", type=int, default=10)
+    parser.add_argument("--only", choices=["signgd", "multihead"], help="time one cell only")
     args = parser.parse_args()
     torch.set_num_threads(1)
     from attndyn.runtime import skip_dynamo_import
@@ -150,7 +154,7 @@ def main() -> None:
                   multihead_losses, 5)]
     print(f"torch {torch.__version__}, float64, 1 thread; {args.steps} steps timed (best of {args.repeat}), "
           f"{args.check_steps} steps checked")
-    for case in cases:
+    for case in (c for c in cases if args.only is None or c.name.startswith(args.only)):
         row = compare(case, args.check_steps, args.steps, args.repeat)
         print(" | ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in row.items()))
 
