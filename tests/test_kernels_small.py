@@ -39,17 +39,21 @@ def _sparse(rows: int, cols: int, nnz: int, seed: int) -> torch.Tensor:
                                    check_invariants=True).coalesce()
 
 
+def _csr(coo: torch.Tensor) -> torch.Tensor:
+    with warnings.catch_warnings():                                       # "CSR support is in beta"
+        warnings.simplefilter("ignore", UserWarning)
+        return coo.to_sparse_csr()
+
+
 @pytest.mark.parametrize("rows, cols, nnz", [(50, 20, 30), (40, 10, 200), (30, 8, 0)])
 def test_transposed_product_equals_the_csr_product_bit_for_bit(rows, cols, nnz):
     """Empty rows (most of the first case), rows with one entry and rows with many (the second)."""
     coo = _sparse(rows, cols, nnz, seed=rows)
     dY = torch.randn(cols, 6, dtype=F64, generator=torch.Generator().manual_seed(2))
-    ours = TransposedProduct(coo) @ dY
+    ours = TransposedProduct(_csr(coo)) @ dY
     assert ours.shape == (rows, 6)
     assert torch.allclose(ours, coo.to_dense() @ dY, rtol=1e-14, atol=1e-300)
-    with warnings.catch_warnings():                                       # "CSR support is in beta"
-        warnings.simplefilter("ignore", UserWarning)
-        assert torch.equal(ours, coo.to_sparse_csr() @ dY)              # the product it replaces
+    assert torch.equal(ours, _csr(coo) @ dY)                               # the product it replaces
 
 
 def test_transposed_product_keeps_empty_rows_zero_when_inputs_are_not_finite():
@@ -57,5 +61,5 @@ def test_transposed_product_keeps_empty_rows_zero_when_inputs_are_not_finite():
     coo = torch.sparse_coo_tensor(torch.tensor([[0, 2], [0, 1]]), torch.tensor([1.0, 2.0], dtype=F64), (3, 2),
                                   check_invariants=True)
     dY = torch.tensor([[float("nan")], [1.0]], dtype=F64)
-    out = TransposedProduct(coo.coalesce()) @ dY
+    out = TransposedProduct(_csr(coo.coalesce())) @ dY
     assert torch.isnan(out[0, 0]) and out[1, 0].item() == 0.0 and out[2, 0].item() == 2.0
