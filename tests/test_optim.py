@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -215,3 +216,29 @@ def test_a_per_run_step_needs_an_elementwise_rule():
     with pytest.raises(ConfigError, match="not element-wise"):
         check_step_rule(spec, "x")
     check_step_rule(replace(spec, rule="adam", settings={"betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0}), "x")
+
+
+def test_a_whole_train_job_does_not_import_dynamo(tmp_path):
+    """A real train job (run_train, as the workflow's script calls it) of a smoke-config Adam cell, start to its
+    result file, in a fresh interpreter: torch._dynamo stays unimported (it costs ~2.4 s of start-up)."""
+    import json
+    import subprocess
+    import sys
+
+    from attndyn.config import deep_merge, load_yaml
+    from attndyn.jobs.data import run_data
+    from attndyn.workflow import validated_plan
+
+    repo = Path(__file__).resolve().parents[1]
+    config = deep_merge(load_yaml(repo / "config" / "config.yaml"), load_yaml(repo / "config" / "smoke.yaml"))
+    config.update(studies=["multihead"], threads=1, checkpoint_every=0, device="cpu")
+    plan = validated_plan(config)
+    cell = plan.cell("multihead", "planted", "heads-1__optimizer-adam")
+    data, out = tmp_path / "data.npz", tmp_path / "cells" / "planted" / "cell.nc"
+    run_data("multihead", plan.dataset_params("multihead", cell.dataset), str(data))
+    job = [config, "multihead", cell.to_json(), "test", str(data), str(out)]
+    code = ("import json, sys\nfrom attndyn.jobs.train import run_train\n"
+            "run_train(*json.loads(sys.argv[1]))\nprint('torch._dynamo' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code, json.dumps(job)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert out.exists() and result.stdout.strip().splitlines()[-1] == "False"
