@@ -11,7 +11,7 @@ With H_s stored heads W (R, H_s, d, d), U (R, H_s, d) and tokens X (R, n, T, d) 
 The backward is the chain rule written out (softmax: dZ = A (dA - sum_s A dA)); both products keep the layout of
 `model.attention` (query, head, key), so the forward and the backward are two batched matmuls each (the transposed
 token copies they read are built once per problem, `prepare`), the value and U products are per-run GEMMs, and the
-softmax over the T keys is `kernels.short_softmax` (half of torch's CPU time on a short last dimension; equal to
+softmax over the T keys is `softmax.short_softmax` (half of torch's CPU time on a short last dimension; equal to
 rounding). Tests check it against autograd through `model.forward` and finite differences.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ...kernels import short_softmax
+from ...softmax import short_softmax
 from .model import Heads, head_factor
 
 

@@ -6,7 +6,7 @@ import warnings
 import pytest
 import torch
 
-from attndyn.kernels import short_softmax
+from attndyn.softmax import short_softmax
 from attndyn.studies.signgd.tokens import TransposedProduct
 
 F64 = torch.float64
