@@ -9,19 +9,22 @@ config's dropout and with the Skyformer dropout 0.1 (attention dropout's mask is
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import torch
 import torch.nn.functional as F
 
-from attndyn.config import deep_merge, load_yaml, validate
-from attndyn.studies.kernels.lra_model import LRAClassifier
+from attndyn.config import deep_merge, load_yaml
+from attndyn.memory import keep_freed_memory
+from attndyn.studies.kernels.lra.model import build_model
+from attndyn.workflow import validated_plan
 
 
-def ms_per_step(lra: dict, model_cfg: dict, kernel: str, size: int, batch: int, steps: int) -> float:
+def ms_per_step(network, options, kernel: str, size: int, batch: int, dtype, steps: int) -> float:
     """Mean wall time of `steps` Adam steps after 3 warm-up steps, in milliseconds."""
     torch.manual_seed(0)
-    model = LRAClassifier(lra, kernel, model_cfg, size * size)
+    model = build_model(kernel, network, options, size * size, torch.device("cpu"), dtype)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     tokens = torch.randint(0, 256, (batch, size * size))                          # (B, T)
     labels = torch.randint(0, 2, (batch,))
@@ -35,6 +38,16 @@ def ms_per_step(lra: dict, model_cfg: dict, kernel: str, size: int, batch: int, 
     return 1000 * (time.perf_counter() - start) / steps
 
 
+def pathfinder_cell(config_path: str):
+    """The default (or given) config's first Pathfinder cell: its typed settings."""
+    config = load_yaml("config/config.yaml")
+    if config_path != "config/config.yaml":
+        config = deep_merge(config, load_yaml(config_path))
+    config["studies"] = ["kernels"]
+    plan = validated_plan(config)
+    return plan.studies["kernels"].experiments["pathfinder"][0].settings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config/config.yaml")
@@ -43,17 +56,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    config = load_yaml("config/config.yaml")
-    if args.config != "config/config.yaml":
-        config = deep_merge(config, load_yaml(args.config))
-    section = validate(config)["kernels"]
-    batch = section["lra"]["pathfinder"]["batch_size"]
-    skyformer = {**section["lra"], "dropout": 0.1, "attn_dropout": 0.1}
-    variants = {"config dropout": section["lra"], "dropout 0.1": skyformer}
-    print(f"batch {batch}, dim {section['lra']['dim']}, {args.threads} thread(s); ms per Adam step")
+    keep_freed_memory()                                                           # as a train job does
+    s = pathfinder_cell(args.config)
+    s = s.members[0] if hasattr(s, "members") else s                             # a batched cell: its first member
+    dtype, batch = getattr(torch, s.dtype), s.optimizer.batch_size
+    variants = {"config dropout": s.network,
+                "dropout 0.1": dataclasses.replace(s.network, dropout=0.1, attn_dropout=0.1)}
+    print(f"batch {batch}, dim {s.network.dim}, {s.dtype}, {args.threads} thread(s); ms per Adam step")
     for size in args.sizes:
-        for name, lra in variants.items():
-            times = {k: ms_per_step(lra, section["model"], k, size, batch, args.steps)
+        for name, network in variants.items():
+            times = {k: ms_per_step(network, s.attention, k, size, batch, dtype, args.steps)
                      for k in ("softmax", "gaussian")}
             print(f"  {size}x{size} ({size * size} tokens), {name}: "
                   + ", ".join(f"{k} {v:.1f}" for k, v in times.items()))
