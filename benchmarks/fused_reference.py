@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fused_jax import multihead_losses, signgd_losses
 
 from attndyn.config import validate
+from attndyn.runtime import prepare_process
 from attndyn.studies import get_study
 from attndyn.studies.base import RunContext
 from attndyn.train import train
@@ -145,11 +146,7 @@ def main() -> None:
     parser.add_argument("--heads", type=int, default=10)
     parser.add_argument("--only", choices=["signgd", "multihead"], help="time one cell only")
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    from attndyn.memory import keep_freed_memory
-    from attndyn.runtime import skip_dynamo_import
-    skip_dynamo_import()
-    keep_freed_memory()                                            # as a train job does
+    prepare_process(1)                                             # as a train job does
     cases = [Case(f"signgd dynamics, SignGD, {args.seeds} seeds", lambda s: signgd_problem(args.seeds, s),
                   signgd_losses, args.seeds),
              Case(f"multihead DM1, GD eta=1, H={args.heads}, 5 trials", lambda s: multihead_problem(args.heads, s),

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from attndyn.config import deep_merge, load_yaml
-from attndyn.memory import keep_freed_memory
+from attndyn.runtime import prepare_process
 from attndyn.studies.kernels.lra.model import build_model
 from attndyn.workflow import validated_plan
 
@@ -55,8 +55,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    keep_freed_memory()                                                           # as a train job does
+    prepare_process(args.threads)                                                 # as a train job does
     s = pathfinder_cell(args.config)
     s = s.members[0] if hasattr(s, "members") else s                             # a batched cell: its first member
     dtype, batch = getattr(torch, s.dtype), s.optimizer.batch_size

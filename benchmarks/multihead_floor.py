@@ -27,6 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fused_jax import multihead_losses
 from fused_reference import multihead_problem, torch_seconds
 
+from attndyn.runtime import prepare_process
+from attndyn.studies.multihead.fused import prepare
+
 
 def best_seconds(fn, repeat: int, calls: int) -> float:
     """Best over `repeat` rounds of the mean time of `calls` calls."""
@@ -44,13 +47,12 @@ def products(R: int, n: int, T: int, d: int) -> dict:
     g = torch.Generator().manual_seed(0)
     X = torch.randn(R, n * T, d, dtype=torch.float64, generator=g)
     W = torch.randn(R, d, d, dtype=torch.float64, generator=g)
-    keys = X.reshape(R * n, T, d).transpose(1, 2).contiguous()                     # (R n, d, T)
-    columns = X.transpose(1, 2).contiguous()                                       # (R, d, n T)
+    inputs = prepare(X.reshape(R, n, T, d))                 # the engine's transposed copies: keys, columns
     XW = (X @ W).reshape(R * n, T, d)
     dZ = torch.randn(R * n, T, T, dtype=torch.float64, generator=g)
     Y = (dZ @ X.reshape(R * n, T, d)).reshape(R, n * T, d)
-    return {"XW = X W": lambda: X @ W, "Z = XW X^T (per sample)": lambda: XW @ keys,
-            "Y = dZ X (per sample)": lambda: dZ @ X.reshape(R * n, T, d), "dW = X^T Y": lambda: columns @ Y}
+    return {"XW = X W": lambda: X @ W, "Z = XW X^T (per sample)": lambda: XW @ inputs.keys,
+            "Y = dZ X (per sample)": lambda: dZ @ X.reshape(R * n, T, d), "dW = X^T Y": lambda: inputs.columns @ Y}
 
 
 def main() -> None:
@@ -58,7 +60,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--steps", type=int, default=300)
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    prepare_process(1)                                                             # as a train job does
     _, inputs = multihead_problem(10, args.steps)
     R, n, T, d = inputs["X"].shape
     multihead_losses(inputs, args.steps)                                           # compile once

@@ -43,6 +43,16 @@ def set_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+def prepare_process(threads: int) -> None:
+    """What a train job sets up before it builds its problem (and a benchmark that times the engine as a job runs
+    it): torch threads, no torch._dynamo import, freed memory kept for reuse (memory.keep_freed_memory)."""
+    from .memory import keep_freed_memory
+
+    set_threads(threads)
+    skip_dynamo_import()
+    keep_freed_memory()
+
+
 def git_commit(repo: Path | None = None) -> str:
     """Current git commit of the source tree (or 'unknown'); provenance only, never a cache key."""
     repo = repo or Path(__file__).resolve().parents[2]

@@ -34,12 +34,9 @@ def run_train(config: dict, study: str, cell_json: str, code: str, data_paths: l
     """Train one cell (`code`: the train stage's code digest, a rule param) on its data file(s) (a batched cell:
     one per member's data, passed to the runner by name); `needed` are the files of the cells it reads
     (CellSpec.needs, same order)."""
-    from ..memory import keep_freed_memory
-    from ..runtime import set_threads, skip_dynamo_import
+    from ..runtime import prepare_process
 
-    set_threads(config.get("threads", 0))
-    skip_dynamo_import()
-    keep_freed_memory()
+    prepare_process(config.get("threads", 0))
     handle = get_study(study)
     cell = CellSpec.from_json(cell_json, handle.cell_type())
     ctx = context(config, study, cell, cell_json, code, out, stop_after)

@@ -92,7 +92,6 @@ class TransposedProduct:
 
     def __init__(self, csr: torch.Tensor):
         self.offsets, self.columns, self.values = csr.crow_indices()[:-1], csr.col_indices(), csr.values()
-        self.shape = tuple(csr.shape)
 
     def __matmul__(self, dY: torch.Tensor) -> torch.Tensor:
         """S^T dY for dY (N_in, M): (N, M)."""

@@ -10,7 +10,6 @@ options train once.
 from __future__ import annotations
 
 from dataclasses import replace
-
 from typing import TYPE_CHECKING
 
 import numpy as np
